@@ -1,0 +1,89 @@
+# opencontrail.issu — developer entry points. `make test` and `make demo` work on a fresh
+# Debian 12 / Python 3.11 machine: they install what they need (Debian packages, pinned venv).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+VENV        := $(ROOT)/.venv
+PY          := $(VENV)/bin/python
+BUILD       := $(ROOT)/.build
+COLL_ROOT   := $(BUILD)/collections
+COLL_LINK   := $(COLL_ROOT)/ansible_collections/opencontrail/issu
+SANITY_TREE := $(BUILD)/sanity/ansible_collections/opencontrail/issu
+VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
+DEB_PACKAGES := podman runc debootstrap haproxy gobgpd dpkg-dev uidmap slirp4netns rsync
+export CONTAINERS_CONF := $(ROOT)/lab/containers.conf
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ISSU_COLLECTIONS_PATH := $(COLL_ROOT)
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help deps venv collection lint yamllint ansible-lint sanity unit integration lab-test \
+        test build doc-check clean
+
+help:  ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+deps:  ## install the Debian packages the tests and the lab need (no-op when present)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.stamp: requirements/dev.txt requirements/vnc-api.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements/vnc-api.txt
+	touch $@
+
+venv: $(VENV)/.stamp  ## create .venv from the pins (no-op when current)
+
+collection: venv  ## expose this checkout as ansible_collections/opencontrail/issu
+	@mkdir -p $(dir $(COLL_LINK))
+	@ln -sfn $(ROOT) $(COLL_LINK)
+
+yamllint: venv
+	yamllint -s .
+
+ansible-lint: collection
+	ansible-lint --offline
+
+lint: yamllint ansible-lint  ## yamllint + ansible-lint (production profile)
+
+sanity: collection deps  ## ansible-test sanity on a copy of the collection (offline bootstrap)
+	@mkdir -p $(HOME)/.ansible/test/cache
+	@cp tools/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
+	@mkdir -p $(SANITY_TREE)
+	rsync -a --delete --exclude-from=tools/sanity-exclude.txt $(ROOT)/ $(SANITY_TREE)/
+	cd $(SANITY_TREE) && rm -rf .git && git init -q . && git add -A && \
+	    ansible-test sanity --python 3.11 --venv --color no
+
+unit: collection  ## unit tests (parsing and planning logic)
+	pytest -q tests/unit lab/tests -m "not lab and not integration"
+
+integration: collection deps  ## modules against real local services (HAProxy), no lab needed
+	pytest -q tests/integration -m "integration"
+
+lab-test: collection deps  ## the lab's own checks and every module against the lab (brings it up)
+	pytest -q lab/tests tests/integration -m "lab"
+
+# One pytest run for every suite, so its closing line counts all the tests CI ran:
+# unit first, then the lab's own checks, then the product against real services and the lab.
+test: lint sanity collection deps  ## everything CI runs, in order
+	pytest -q -ra tests/unit lab/tests tests/integration
+
+build: venv  ## build the collection tarball into .build/dist
+	@mkdir -p $(BUILD)/dist
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist
+
+doc-check: build  ## install the built tarball in a temp path and list its plugins with ansible-doc
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	ansible-galaxy collection install --offline -p $$tmp $(BUILD)/dist/opencontrail-issu-$(VERSION).tar.gz >/dev/null; \
+	ANSIBLE_COLLECTIONS_PATH=$$tmp ansible-doc -l opencontrail.issu
+
+clean:  ## remove generated files (keeps .venv)
+	rm -rf $(BUILD) .pytest_cache
+
+-include lab/lab.mk

@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: issu_state
+short_description: Read and advance the ISSU state record on the issu_task host
+version_added: 1.0.0
+description:
+  - Keeps the one record of an OpenContrail ISSU, a JSON file on the C(issu_task) host, with the
+    phase, its history, the status and versions of each compute and the northbound freeze windows.
+  - Checks every phase change against the allowed transitions
+    (C(new) -> C(starting) -> C(started) -> C(finalizing) -> C(finalized), and C(starting)/C(started)
+    -> C(aborting) -> C(aborted) -> C(starting)). A refused change fails before anything is written,
+    and the message names the playbook to run next.
+  - Without O(phase), O(hosts) or O(northbound) the module only reads the record.
+  - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
+    record in parallel through C(delegate_to).
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+attributes:
+  check_mode:
+    support: full
+    description: Computes and returns the new record without writing it.
+  diff_mode:
+    support: full
+    description: Shows the record before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the C(issu_task) host, which holds the record.
+options:
+  path:
+    description: Where the record lives on the target host.
+    type: path
+    default: /var/lib/contrail-issu/state.json
+  expect:
+    description:
+      - Phases the ISSU must be in for this step to run. The module fails, naming the next
+        playbook, when the current phase is not one of them.
+    type: list
+    elements: str
+    choices: [new, starting, started, finalizing, finalized, aborting, aborted]
+  phase:
+    description: The phase to move to; staying in the current phase is always allowed.
+    type: str
+    choices: [new, starting, started, finalizing, finalized, aborting, aborted]
+  hosts:
+    description:
+      - Per-compute facts to merge into the record, keyed by inventory hostname. Keys that are
+        not given keep their recorded value.
+    type: dict
+  northbound:
+    description:
+      - Records the northbound freeze. C(frozen) starts a window, C(open) closes it.
+    type: str
+    choices: [open, frozen]
+  note:
+    description: Free text kept in the history entry or freeze window this call creates.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Refuse to finalize unless the ISSU has started
+  opencontrail.issu.issu_state:
+    expect: [started, finalizing]
+    phase: finalizing
+  delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Record that a compute runs v2
+  opencontrail.issu.issu_state:
+    expect: [started]
+    hosts:
+      "{{ inventory_hostname }}":
+        status: v2
+        version: 4.0.3.0-62
+  delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Record the northbound freeze
+  opencontrail.issu.issu_state:
+    northbound: frozen
+    note: pre-sync
+  delegate_to: "{{ groups['issu_task'][0] }}"
+"""
+
+RETURN = r"""
+record:
+  description: The record after the change (or as read).
+  returned: always
+  type: dict
+  sample:
+    version: 1
+    phase: started
+    history:
+      - {phase: starting, at: "2026-11-24T10:00:00.000000Z", note: null}
+      - {phase: started, at: "2026-11-24T10:03:00.000000Z", note: null}
+    hosts:
+      compute1: {status: v2, version: 4.0.3.0-62, updated_at: "2026-11-24T10:09:00.000000Z"}
+    northbound: {state: open, since: null, windows: []}
+phase:
+  description: The phase after the change.
+  returned: always
+  type: str
+  sample: started
+previous_phase:
+  description: The phase before the change.
+  returned: always
+  type: str
+  sample: starting
+next_step:
+  description: What the operator runs next, from the phase after the change.
+  returned: always
+  type: str
+  sample: run playbooks/issu_upgrade_computes.yml, then playbooks/issu_finalize.yml
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_state
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/var/lib/contrail-issu/state.json'),
+            expect=dict(type='list', elements='str', choices=list(issu_state.PHASES)),
+            phase=dict(type='str', choices=list(issu_state.PHASES)),
+            hosts=dict(type='dict'),
+            northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
+            note=dict(type='str'),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    hosts = params['hosts'] or {}
+    for name, facts in hosts.items():
+        if not isinstance(facts, dict):
+            module.fail_json(msg='hosts.%s must be a dict such as {status: v2, version: ...}' % name)
+        status = facts.get('status')
+        if status is not None and status not in issu_state.HOST_STATUSES:
+            module.fail_json(msg='hosts.%s.status is %r; use one of %s'
+                             % (name, status, ', '.join(issu_state.HOST_STATUSES)))
+
+    path = params['path']
+    try:
+        with issu_state.Locked(path, create=not module.check_mode):
+            before = issu_state.load(path)
+            issu_state.check_expected(before['phase'], params['expect'])
+            after = issu_state.plan(before, phase=params['phase'], hosts=hosts,
+                                    northbound=params['northbound'], note=params['note'])
+            changed = after != before
+            if changed and not module.check_mode:
+                issu_state.save(path, after)
+    except issu_state.StateError as exc:
+        module.fail_json(msg=str(exc))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot write the ISSU state record %s: %s' % (path, exc))
+
+    result = dict(
+        changed=changed,
+        record=after,
+        phase=after['phase'],
+        previous_phase=before['phase'],
+        next_step=issu_state.NEXT_STEP[after['phase']],
+    )
+    if module._diff:
+        result['diff'] = dict(before=before, after=after,
+                              before_header=path, after_header=path)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
