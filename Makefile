@@ -72,7 +72,7 @@ lab-test: collection deps  ## the lab's own checks and every module against the 
 # One pytest run for every suite, so its closing line counts all the tests CI ran:
 # unit first, then the lab's own checks, then the product against real services and the lab.
 test: lint sanity collection deps  ## everything CI runs, in order
-	pytest -q -ra tests/unit lab/tests tests/integration
+	pytest -q -ra
 
 build: venv  ## build the collection tarball into .build/dist
 	@mkdir -p $(BUILD)/dist
