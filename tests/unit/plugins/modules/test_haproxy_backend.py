@@ -1,0 +1,158 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning logic of opencontrail.issu.haproxy_backend (no HAProxy needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+HEADER = (
+    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight"
+    " srv_iweight srv_time_since_last_change srv_check_status srv_check_result"
+    " srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id"
+    " srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr"
+    " srv_agent_addr srv_agent_port\n")
+
+from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend as hb
+
+
+def srv(backend, server, address, port=8082, state='ready', status='UP', sessions=0):
+    return dict(backend=backend, server=server, address=address, port=port, state=state,
+                status=status, sessions=sessions)
+
+
+API = [srv('contrail-api', 'ctrl1', '10.99.0.11'), srv('contrail-api', 'ctrl2', '10.99.0.12')]
+NEUTRON = [srv('neutron-server', 'neutron1', '127.0.0.1', 9697)]
+
+
+@pytest.mark.parametrize('text, parsed', [
+    ('10.0.0.1', ('10.0.0.1', None)), ('10.0.0.1:9100', ('10.0.0.1', 9100)),
+    ('[fd00::1]:8082', ('fd00::1', 8082)), ('fd00::1', ('fd00::1', None)),
+])
+def test_split_address(text, parsed):
+    assert hb.split_address(text) == parsed
+
+
+def test_mapping_by_address_or_name_keeps_ports():
+    wanted = hb.resolve_addresses({'10.99.0.11': '10.99.0.21', 'ctrl2': '10.99.0.22:9100'}, API)
+    assert wanted == {'contrail-api/ctrl1': ('10.99.0.21', 8082),
+                      'contrail-api/ctrl2': ('10.99.0.22', 9100)}
+
+
+def test_mapping_is_idempotent_once_switched():
+    switched = [dict(s, address=a) for s, a in zip(API, ('10.99.0.21', '10.99.0.22'))]
+    assert hb.resolve_addresses({'10.99.0.11': '10.99.0.21', '10.99.0.12': '10.99.0.22'},
+                                switched) == {}
+
+
+def test_mapping_key_matching_nothing_is_not_found():
+    with pytest.raises(hb.NotFound, match='10.99.0.99'):
+        hb.resolve_addresses({'10.99.0.99': '10.99.0.29'}, API)
+
+
+def test_list_is_applied_per_backend_in_order():
+    wanted = hb.resolve_addresses(['10.99.0.21', '10.99.0.22:9100'], API)
+    assert wanted == {'contrail-api/ctrl1': ('10.99.0.21', 8082),
+                      'contrail-api/ctrl2': ('10.99.0.22', 9100)}
+    with pytest.raises(ValueError, match='backend neutron-server has 1'):
+        hb.resolve_addresses(['10.99.0.21', '10.99.0.22'], API + NEUTRON)
+    with pytest.raises(ValueError, match='mapping or a list'):
+        hb.resolve_addresses('10.99.0.21', API)
+
+
+def test_select_servers_across_backends_and_not_found():
+    facts = {'contrail-api': API, 'neutron-server': NEUTRON, 'nope': None}
+    selected, missing = hb.select_servers(facts, ['ctrl1', 'neutron1', 'ctrl9'], False)
+    assert [s['server'] for s in selected] == ['ctrl1', 'neutron1']
+    assert missing == ['nope', 'contrail-api|neutron-server/ctrl9']
+    with pytest.raises(hb.NotFound, match='nope'):
+        hb.select_servers(facts, [], True)
+    assert hb.select_servers({'contrail-api': API}, [], True) == (API, [])
+
+
+def test_plan_orders_take_away_then_switch_then_give_back():
+    before = hb.runtime_view(API + NEUTRON)
+    after = hb.desired_view(API + NEUTRON, 'ready', {'contrail-api/ctrl1': ('10.99.0.21', 8082)})
+    assert hb.plan_commands(before, after) == [
+        'set server contrail-api/ctrl1 addr 10.99.0.21 port 8082']
+
+    maint = [dict(s, state='maint') for s in API]
+    before = hb.runtime_view(maint + NEUTRON)
+    after = dict(hb.desired_view(maint, 'ready', {'contrail-api/ctrl2': ('10.99.0.22', 8082)}),
+                 **hb.desired_view(NEUTRON, 'maint', {}))
+    assert hb.plan_commands(before, after) == [
+        'set server neutron-server/neutron1 state maint',
+        'set server contrail-api/ctrl2 addr 10.99.0.22 port 8082',
+        'set server contrail-api/ctrl1 state ready',
+        'set server contrail-api/ctrl2 state ready']
+
+
+def test_no_state_and_no_addresses_plans_nothing():
+    view = hb.runtime_view(API)
+    assert hb.plan_commands(view, hb.desired_view(API, None, {})) == []
+
+
+def test_live_values_are_not_part_of_the_compared_views():
+    busy = [dict(s, sessions=40, status='DOWN') for s in API]
+    assert hb.runtime_view(busy) == hb.runtime_view(API)
+
+
+STATE_FILE = "1\n" + HEADER + """3 contrail-api 1 ctrl1 10.99.0.11 2 1 1 1 4 6 3 4 6 0 0 0 - 8082 - 0 0 - - 0
+"""
+
+
+def test_state_file_view():
+    view = hb.state_file_view(STATE_FILE, ['contrail-api/ctrl1', 'contrail-api/ctrl2'])
+    assert view == {'contrail-api/ctrl1': dict(state='maint', address='10.99.0.11', port=8082),
+                    'contrail-api/ctrl2': None}
+    assert hb.state_file_view('', ['contrail-api/ctrl1']) == {'contrail-api/ctrl1': None}
+    assert hb.state_file_view('garbage', ['x/y']) == {'x/y': None}
+
+
+CONFIG = """global
+    stats socket /run/haproxy/admin.sock level admin
+
+frontend contrail-api
+    bind *:8082
+    default_backend contrail-api
+
+backend contrail-api
+    balance roundrobin
+    server ctrl1 10.99.0.11:8082 check inter 2000
+    server ctrl2 ipv4@10.99.0.12:8082 check
+    #server ctrl3 10.99.0.13:8082 check
+
+listen neutron-server
+    bind *:9696
+    server ctrl1 127.0.0.1 check
+"""
+
+
+def test_config_addresses_and_edit():
+    lines = CONFIG.splitlines(True)
+    keys = ['contrail-api/ctrl1', 'contrail-api/ctrl2', 'neutron-server/ctrl1',
+            'contrail-api/ctrl3']
+    assert hb.config_addresses(lines, keys) == {
+        'contrail-api/ctrl1': dict(address='10.99.0.11', port=8082),
+        'contrail-api/ctrl2': dict(address='10.99.0.12', port=8082),
+        'neutron-server/ctrl1': dict(address='127.0.0.1', port=None),
+        'contrail-api/ctrl3': None}
+    edited = ''.join(hb.edit_config(lines, {'contrail-api/ctrl1': ('10.99.0.21', 8082),
+                                            'contrail-api/ctrl2': ('10.99.0.22', 9100)}))
+    assert '    server ctrl1 10.99.0.21:8082 check inter 2000\n' in edited
+    assert '    server ctrl2 ipv4@10.99.0.22:9100 check\n' in edited
+    assert '    server ctrl1 127.0.0.1 check\n' in edited  # other section untouched
+    assert edited.replace('10.99.0.21', '10.99.0.11').replace(
+        'ipv4@10.99.0.22:9100', 'ipv4@10.99.0.12:8082') == CONFIG
+
+
+@pytest.mark.parametrize('fact, settled', [
+    (srv('b', 's', 'a', state='ready', status='UP'), True),
+    (srv('b', 's', 'a', state='ready', status='UP 1/3'), True),
+    (srv('b', 's', 'a', state='ready', status='no check'), True),
+    (srv('b', 's', 'a', state='ready', status='DOWN'), False),
+    (srv('b', 's', 'a', state='drain', status='DOWN', sessions=0), True),
+    (srv('b', 's', 'a', state='drain', status='DRAIN', sessions=2), False),
+    (srv('b', 's', 'a', state='maint', status='MAINT', sessions=0), True),
+])
+def test_settled(fact, settled):
+    assert hb.settled(fact) is settled
