@@ -1,0 +1,87 @@
+"""Shared fixtures of the lab tests.
+
+`lab` (session): the rehearsal lab, brought up once per test run with `labctl up` and removed at
+the end. A lab that is already running (all lab-* containers up, e.g. a developer's `make lab-up`)
+is reused as it is and left running. Set LAB_KEEP=1 to keep a lab this run started.
+"""
+import importlib.machinery
+import importlib.util
+import os
+import subprocess
+
+import pytest
+
+LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LABCTL = os.path.join(LAB_DIR, 'labctl')
+
+
+def load_labctl():
+    """labctl as a module (it is a script without .py), for its topology and helpers."""
+    loader = importlib.machinery.SourceFileLoader('labctl', LABCTL)
+    spec = importlib.util.spec_from_loader('labctl', loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def labctl(*args, timeout=600):
+    return subprocess.run(['python3', LABCTL] + list(args), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+class Lab(object):
+    """The running lab: its topology (labctl.Topology) and a podman helper."""
+
+    def __init__(self, module, topology, started):
+        self.labctl = module
+        self.topology = topology
+        self.started = started
+        self.is_up = True
+
+    def podman(self, *args, check=True, timeout=120):
+        env = dict(os.environ, CONTAINERS_CONF=self.labctl.CONTAINERS_CONF)
+        proc = subprocess.run(['podman'] + list(args), capture_output=True, text=True,
+                              env=env, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError('podman %s: %s' % (' '.join(args), proc.stderr))
+        return proc
+
+    def exec(self, node, *cmd, check=True, timeout=120):
+        return self.podman('exec', node, *cmd, check=check, timeout=timeout)
+
+
+def _running_lab(module):
+    os.environ['CONTAINERS_CONF'] = module.CONTAINERS_CONF
+    states = module.container_states()
+    if states and all(state == 'running' for state in states.values()):
+        return module.running_topology()
+    return None
+
+
+@pytest.fixture(scope='session')
+def labctl_module():
+    """labctl loaded as a module (no containers needed)."""
+    return load_labctl()
+
+
+@pytest.fixture(scope='session')
+def run_labctl():
+    """Run a labctl command: run_labctl('status') -> CompletedProcess."""
+    return labctl
+
+
+@pytest.fixture(scope='session')
+def lab():
+    module = load_labctl()
+    topology = _running_lab(module)
+    started = topology is None
+    if started:
+        labctl('down')
+        proc = labctl('up')
+        if proc.returncode != 0:
+            pytest.fail('labctl up failed:\n%s%s' % (proc.stdout, proc.stderr))
+        topology = module.running_topology()
+    info = Lab(module, topology, started)
+    yield info
+    if started and info.is_up and not os.environ.get('LAB_KEEP'):
+        labctl('down')
