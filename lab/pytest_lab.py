@@ -1,4 +1,4 @@
-"""Shared fixtures of the lab tests.
+"""pytest plugin with the lab fixtures, loaded for every suite by the root conftest.py.
 
 `lab` (session): the rehearsal lab, brought up once per test run with `labctl up` and removed at
 the end. A lab that is already running (all lab-* containers up, e.g. a developer's `make lab-up`)
@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 LABCTL = os.path.join(LAB_DIR, 'labctl')
 
 

@@ -1,0 +1,61 @@
+"""issu_state driven through ansible-playbook on localhost: a real record file."""
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def record(tmp_path):
+    return str(tmp_path / 'issu' / 'state.json')
+
+
+def test_phases_advance_and_refuse_out_of_order(run_module, record):
+    result = run_module('issu_state', {'path': record, 'expect': ['new'], 'phase': 'starting'})
+    assert result['changed'] and result['phase'] == 'starting' and result['previous_phase'] == 'new'
+
+    again = run_module('issu_state', {'path': record, 'expect': ['new', 'starting'], 'phase': 'starting'})
+    assert not again['changed'], 'the same transition twice must change nothing'
+
+    refused = run_module('issu_state', {'path': record, 'phase': 'finalizing'})
+    assert refused['failed']
+    assert "phase 'starting' and cannot move to 'finalizing'" in refused['msg']
+    assert 'playbooks/issu_start.yml' in refused['msg']
+
+    wrong_step = run_module('issu_state', {'path': record, 'expect': ['started']})
+    assert wrong_step['failed'] and 'playbooks/issu_start.yml' in wrong_step['msg']
+    assert json.load(open(record))['phase'] == 'starting'
+
+
+def test_check_mode_writes_nothing(run_module, record):
+    result = run_module('issu_state', {'path': record, 'phase': 'starting'}, check=True)
+    assert result['changed'] and result['phase'] == 'starting'
+    import os
+    assert not os.path.exists(os.path.dirname(record)), 'check mode created files'
+
+
+def test_hosts_and_freeze_windows_with_diff(run_module, record):
+    run_module('issu_state', {'path': record, 'phase': 'starting'})
+    frozen = run_module('issu_state', {'path': record, 'northbound': 'frozen', 'note': 'pre-sync'})
+    assert frozen['changed'] and frozen['record']['northbound']['state'] == 'frozen'
+    opened = run_module('issu_state', {'path': record, 'northbound': 'open', 'note': 'pre-sync'})
+    window = opened['record']['northbound']['windows'][0]
+    assert window['frozen_at'] <= window['opened_at'] and window['note'] == 'pre-sync'
+
+    host = {'path': record, 'hosts': {'compute1': {'status': 'v2', 'version': '4.0.3.0-62'}}}
+    first = run_module('issu_state', host)
+    assert first['changed'] and first['record']['hosts']['compute1']['status'] == 'v2'
+    assert not run_module('issu_state', host)['changed']
+
+    shown = run_module('issu_state', dict(host, hosts={'compute1': {'status': 'v1'}}), diff=True, raw=True)
+    removed = [l for l in shown.splitlines() if l.startswith('-') and '"status"' in l]
+    added = [l for l in shown.splitlines() if l.startswith('+') and '"status"' in l]
+    assert [l.split(':')[1].strip() for l in removed + added] == ['"v2",', '"v1",']
+
+
+def test_bad_host_status_is_refused_before_writing(run_module, record):
+    result = run_module('issu_state', {'path': record, 'hosts': {'c1': {'status': 'halfway'}}})
+    assert result['failed'] and 'hosts.c1.status' in result['msg']
+    import os
+    assert not os.path.exists(record)
