@@ -1,0 +1,194 @@
+"""Lab provisioning through the config REST API, as provision_control.py / provision_vrouter.py do.
+
+    python3 -m contrail_sim.provision --api-server 10.99.0.11:8082 --asn 64512 --ibgp-auto-mesh \
+        --control-node lab-v1-ctrl1:10.99.0.11 --vrouter lab-compute1:10.99.0.101 \
+        --vn-subnet 10.1.0.0/16
+
+Creates or updates: the global ASN (and ibgp_auto_mesh), one bgp-router per control node
+(router_type control-node, parent ``default-domain:default-project:ip-fabric:__default__``,
+referenced by the global-system-config), one virtual-router per compute, project
+``default-domain:admin`` and its network ``lab-vn`` on the default IPAM. Idempotent.
+
+Also holds ``VncRest``, the small stdlib REST client the lab's daemons use (schema transformer).
+"""
+import argparse
+import ipaddress
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+IP_FABRIC_RI = ['default-domain', 'default-project', 'ip-fabric', '__default__']
+GSC = ['default-global-system-config']
+IPAM = ['default-domain', 'default-project', 'default-network-ipam']
+ADDRESS_FAMILIES = ['route-target', 'inet-vpn', 'e-vpn', 'erm-vpn', 'inet6-vpn']
+
+
+class RestError(Exception):
+    def __init__(self, status, text):
+        Exception.__init__(self, '%s %s' % (status, text))
+        self.status = status
+        self.text = text
+
+
+class VncRest(object):
+    """Minimal contrail-api client over urllib (the lab containers have no vnc_api)."""
+
+    def __init__(self, server, token=None, timeout=30, useragent='lab:contrail-sim'):
+        self.base = 'http://%s' % server
+        self.timeout = timeout
+        self.headers = {'Content-Type': 'application/json; charset="UTF-8"',
+                        'X-Contrail-Useragent': useragent}
+        if token:
+            self.headers['X-Auth-Token'] = token
+
+    def request(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=self.headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            raise RestError(err.code, err.read().decode(errors='replace'))
+        return json.loads(raw) if raw.strip() else None
+
+    def wait_ready(self, seconds):
+        """Poll the homepage until it answers (bounded)."""
+        deadline = time.time() + seconds
+        while True:
+            try:
+                return self.request('GET', '/')
+            except (OSError, RestError) as exc:
+                if time.time() > deadline:
+                    raise RuntimeError('contrail-api at %s not answering: %s' % (self.base, exc))
+                time.sleep(0.5)
+
+    def fq_name_to_id(self, rtype, fq_name):
+        try:
+            return self.request('POST', '/fqname-to-id', {'type': rtype, 'fq_name': fq_name})['uuid']
+        except RestError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def read(self, rtype, obj_uuid, query=''):
+        return self.request('GET', '/%s/%s%s' % (rtype, obj_uuid, query))[rtype]
+
+    def create(self, rtype, body):
+        return self.request('POST', '/%ss' % rtype, {rtype: body})[rtype]['uuid']
+
+    def update(self, rtype, obj_uuid, body):
+        return self.request('PUT', '/%s/%s' % (rtype, obj_uuid), {rtype: body})
+
+    def delete(self, rtype, obj_uuid):
+        return self.request('DELETE', '/%s/%s' % (rtype, obj_uuid))
+
+    def list(self, rtype, detail=False, query=''):
+        suffix = '?detail=true' if detail else ''
+        if query:
+            suffix += ('&' if suffix else '?') + query
+        items = self.request('GET', '/%ss%s' % (rtype, suffix))['%ss' % rtype]
+        return [i[rtype] for i in items] if detail else items
+
+    def ref_update(self, rtype, obj_uuid, ref_type, ref_uuid, operation, attr=None):
+        return self.request('POST', '/ref-update', {
+            'type': rtype, 'uuid': obj_uuid, 'ref-type': ref_type, 'ref-uuid': ref_uuid,
+            'ref-fq-name': None, 'operation': operation, 'attr': attr})
+
+    def ensure(self, rtype, body, update_keys=()):
+        """Create the object or, when it exists, update ``update_keys``; returns its uuid."""
+        obj_uuid = self.fq_name_to_id(rtype, body['fq_name'])
+        if obj_uuid is None:
+            try:
+                return self.create(rtype, body)
+            except RestError as err:
+                if err.status != 409:
+                    raise
+                obj_uuid = self.fq_name_to_id(rtype, body['fq_name'])
+        changes = dict((k, body[k]) for k in update_keys if k in body)
+        if changes:
+            self.update(rtype, obj_uuid, changes)
+        return obj_uuid
+
+
+def _name_ip(value):
+    name, sep, ip = value.partition(':')
+    if not sep or not name or not ip:
+        raise argparse.ArgumentTypeError('expected name:ip, got %r' % value)
+    ipaddress.ip_address(ip)
+    return name, ip
+
+
+def bgp_router_body(name, ip, asn):
+    params = {'vendor': 'contrail', 'router_type': 'control-node', 'autonomous_system': asn,
+              'identifier': ip, 'address': ip, 'port': 179, 'hold_time': 90, 'admin_down': False,
+              'address_families': {'family': list(ADDRESS_FAMILIES)}}
+    return {'fq_name': IP_FABRIC_RI + [name], 'parent_type': 'routing-instance',
+            'bgp_router_parameters': params}
+
+
+def provision(api, args, log=print):
+    gsc_uuid = api.fq_name_to_id('global-system-config', GSC)
+    if gsc_uuid is None:
+        raise RuntimeError('default-global-system-config missing: is contrail-api initialised?')
+    gsc = {'autonomous_system': args.asn}
+    if args.ibgp_auto_mesh is not None:
+        gsc['ibgp_auto_mesh'] = args.ibgp_auto_mesh
+    api.update('global-system-config', gsc_uuid, gsc)
+    log('global-system-config: autonomous_system=%s ibgp_auto_mesh=%s' % (args.asn, args.ibgp_auto_mesh))
+    for name, ip in args.control_node:
+        router = api.ensure('bgp-router', bgp_router_body(name, ip, args.asn), ['bgp_router_parameters'])
+        api.ref_update('global-system-config', gsc_uuid, 'bgp-router', router, 'ADD')
+        log('bgp-router %s %s (%s)' % (name, ip, router))
+    for name, ip in args.vrouter:
+        body = {'fq_name': GSC + [name], 'parent_type': 'global-system-config',
+                'virtual_router_ip_address': ip}
+        log('virtual-router %s %s (%s)' % (name, ip, api.ensure('virtual-router', body,
+                                                                  ['virtual_router_ip_address'])))
+    project = ['default-domain', args.project]
+    api.ensure('project', {'fq_name': project, 'parent_type': 'domain'})
+    if args.vn_subnet:
+        log('virtual-network %s (%s)' % (':'.join(project + [args.vn_name]),
+                                         api.ensure('virtual-network', vn_body(project, args))))
+
+
+def vn_body(project, args):
+    net = ipaddress.ip_network(args.vn_subnet, strict=False)
+    subnet = {'subnet': {'ip_prefix': str(net.network_address), 'ip_prefix_len': net.prefixlen},
+              'default_gateway': str(net.network_address + 1), 'dns_server_address': str(net.network_address + 2),
+              'enable_dhcp': True, 'addr_from_start': True}
+    return {'fq_name': project + [args.vn_name], 'parent_type': 'project',
+            'network_ipam_refs': [{'to': IPAM, 'attr': {'ipam_subnets': [subnet]}}]}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='provision the lab through contrail-api')
+    parser.add_argument('--api-server', required=True, help='ip:port')
+    parser.add_argument('--asn', type=int, default=64512)
+    parser.add_argument('--ibgp-auto-mesh', dest='ibgp_auto_mesh', action='store_true', default=None)
+    parser.add_argument('--no-ibgp-auto-mesh', dest='ibgp_auto_mesh', action='store_false')
+    parser.add_argument('--control-node', type=_name_ip, action='append', default=[], metavar='NAME:IP')
+    parser.add_argument('--vrouter', type=_name_ip, action='append', default=[], metavar='NAME:IP')
+    parser.add_argument('--project', default='admin')
+    parser.add_argument('--vn-name', default='lab-vn')
+    parser.add_argument('--vn-subnet', default=None, help='e.g. 10.1.0.0/16')
+    parser.add_argument('--token', default=None)
+    parser.add_argument('--wait', type=float, default=60, help='seconds to wait for the API')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    api = VncRest(args.api_server, args.token, useragent='lab:provision')
+    try:
+        api.wait_ready(args.wait)
+        provision(api, args)
+    except (RuntimeError, RestError, OSError) as exc:
+        print('provision failed: %s' % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
