@@ -56,7 +56,7 @@ sanity: collection deps  ## ansible-test sanity on a copy of the collection (off
 	@mkdir -p $(HOME)/.ansible/test/cache
 	@cp tools/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
 	@mkdir -p $(SANITY_TREE)
-	rsync -a --delete --exclude-from=tools/sanity-exclude.txt $(ROOT)/ $(SANITY_TREE)/
+	rsync -a --delete --delete-excluded --filter='P /tests/output/' --exclude-from=tools/sanity-exclude.txt $(ROOT)/ $(SANITY_TREE)/
 	cd $(SANITY_TREE) && rm -rf .git && git init -q . && git add -A && \
 	    ansible-test sanity --python 3.11 --venv --color no
 

@@ -1,0 +1,298 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2024, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Installed and available package versions, download-only and exact-version installs.
+
+One interface over dpkg/apt (Ubuntu, the 3.2/4.0 computes) and rpm/dnf/yum (CentOS/RHEL
+computes). What the ISSU needs from a package manager, and why:
+
+* ``installed``: the versions on the host (and dpkg's status, so a half-configured package
+  left by a failed maintainer script is reported as such, not as installed);
+* ``available``: every version the configured repositories offer, to refuse a target that
+  is not there *before* stopping anything;
+* ``download``: fetch exact versions into the package cache without installing them
+  (pre-staging, so no host downloads inside its outage), and ``missing_from_cache``;
+* ``install``: exact versions, downgrades allowed (rollback is the same call with the v1
+  versions), never interactive, conffiles kept as the operator edited them (the module
+  then rewrites only the keys it owns).
+
+Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stderr)``,
+which is ``AnsibleModule.run_command`` in modules and a fake in unit tests.
+"""
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+import glob
+import os
+import re
+
+APT_ENV = {'DEBIAN_FRONTEND': 'noninteractive', 'LC_ALL': 'C', 'LANG': 'C'}
+# Keep conffiles the operator changed, take the package's version of untouched ones.
+DPKG_CONFFILE_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef',
+                         '-o', 'Dpkg::Options::=--force-confold']
+APT_CACHE = '/var/cache/apt/archives'
+RPM_CACHE_GLOBS = ('/var/cache/dnf/*/packages', '/var/cache/yum/*/*/packages',
+                   '/var/cache/yum/*/packages')
+
+
+class PackageError(Exception):
+    """A package command failed; carries the command and its output for diagnostics."""
+
+    def __init__(self, message, cmd=None, rc=None, stdout='', stderr=''):
+        super(PackageError, self).__init__(message)
+        self.cmd, self.rc, self.stdout, self.stderr = cmd, rc, stdout, stderr
+
+    def to_dict(self):
+        return dict(msg=str(self), cmd=self.cmd, rc=self.rc,
+                    stdout_lines=(self.stdout or '').splitlines()[-40:],
+                    stderr_lines=(self.stderr or '').splitlines()[-40:])
+
+
+# -- version ordering -------------------------------------------------------------------
+
+def _order(char):
+    """dpkg's character order: '~' sorts before everything, letters before non-letters."""
+    if char == '~':
+        return -1
+    if char.isalpha():
+        return ord(char)
+    return ord(char) + 256
+
+
+def _compare_part(left, right):
+    """Compare upstream or revision strings the way dpkg does (verrevcmp)."""
+    while left or right:
+        lead_l = re.match(r'^[^0-9]*', left).group(0)
+        lead_r = re.match(r'^[^0-9]*', right).group(0)
+        for i in range(max(len(lead_l), len(lead_r))):
+            cl = _order(lead_l[i]) if i < len(lead_l) else 0
+            cr = _order(lead_r[i]) if i < len(lead_r) else 0
+            if cl != cr:
+                return -1 if cl < cr else 1
+        left, right = left[len(lead_l):], right[len(lead_r):]
+        num_l = re.match(r'^[0-9]*', left).group(0)
+        num_r = re.match(r'^[0-9]*', right).group(0)
+        if int(num_l or 0) != int(num_r or 0):
+            return -1 if int(num_l or 0) < int(num_r or 0) else 1
+        left, right = left[len(num_l):], right[len(num_r):]
+    return 0
+
+
+def _split_version(version):
+    epoch, _colon, rest = version.rpartition(':') if ':' in version else ('0', '', version)
+    upstream, _dash, revision = rest.rpartition('-') if '-' in rest else (rest, '', '0')
+    return int(epoch or 0), upstream, revision
+
+
+def compare_versions(left, right):
+    """-1, 0 or 1 like dpkg --compare-versions (good enough for rpm VERSION-RELEASE too)."""
+    l_epoch, l_up, l_rev = _split_version(left)
+    r_epoch, r_up, r_rev = _split_version(right)
+    if l_epoch != r_epoch:
+        return -1 if l_epoch < r_epoch else 1
+    return _compare_part(l_up, r_up) or _compare_part(l_rev, r_rev)
+
+
+# -- the managers -----------------------------------------------------------------------
+
+class PackageManager:
+    """Common part: run commands, raise PackageError with the output on failure."""
+
+    name = None
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def _run(self, args, what, env=None, ok_codes=(0,)):
+        rc, out, err = self.runner(args, environ_update=env or {})
+        if rc not in ok_codes:
+            raise PackageError('%s failed (rc=%s): %s' % (what, rc, _last_line(err or out)),
+                               cmd=' '.join(args), rc=rc, stdout=out, stderr=err)
+        return out
+
+    def missing_from_repo(self, wanted):
+        """{name: version} of wanted exact versions that no configured repository offers."""
+        return dict((name, version) for name, version in sorted(wanted.items())
+                    if version not in self.available(name))
+
+
+class Apt(PackageManager):
+    """dpkg + apt-get + apt-cache."""
+
+    name = 'apt'
+
+    def installed(self, names):
+        """{name: {'version': v, 'status': 'installed'|'half-configured'|...}} (only present)."""
+        fmt = '${Package}\\t${Version}\\t${Status}\\n'
+        out = self._run(['dpkg-query', '-W', '-f=%s' % fmt] + list(names), 'dpkg-query',
+                        env=APT_ENV, ok_codes=(0, 1))
+        return _parse_dpkg_query(out)
+
+    def installed_matching(self, patterns):
+        return self.installed(patterns)
+
+    def available(self, name):
+        out = self._run(['apt-cache', 'madison', name], 'apt-cache madison', env=APT_ENV)
+        versions = []
+        for line in out.splitlines():
+            fields = [f.strip() for f in line.split('|')]
+            if len(fields) >= 3 and fields[0] == name and 'Sources' not in fields[2]:
+                versions.append(fields[1])
+        return list(dict.fromkeys(versions))
+
+    def refresh(self):
+        self._run(['apt-get', 'update', '-q'], 'apt-get update', env=APT_ENV)
+
+    def cache_file(self, name, version):
+        """The .deb of name=version in apt's cache, or None (epoch ':' is stored as %3a)."""
+        pattern = '%s_%s_*.deb' % (name, version.replace(':', '%3a'))
+        found = sorted(glob.glob(os.path.join(APT_CACHE, pattern)))
+        return found[0] if found else None
+
+    def _pins(self, wanted):
+        return ['%s=%s' % (name, version) for name, version in sorted(wanted.items())]
+
+    def download(self, wanted):
+        """Fetch into the cache without installing; returns the apt-get output."""
+        args = ['apt-get', 'install', '-y', '-q', '--download-only', '--allow-downgrades',
+                '--no-install-recommends'] + self._pins(wanted)
+        return self._run(args, 'apt-get --download-only', env=APT_ENV)
+
+    def simulate(self, wanted):
+        """What an install would do: {'install': {name: (old, new)}, 'remove': [names]}."""
+        args = ['apt-get', 'install', '-s', '-q', '--allow-downgrades',
+                '--no-install-recommends'] + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
+        return parse_apt_simulation(self._run(args, 'apt-get install (simulated)', env=APT_ENV))
+
+    def install(self, wanted, exclude=()):
+        """Install exact versions (downgrades allowed) -> (stdout, [downloaded package names])."""
+        args = ['apt-get', 'install', '-y', '-q', '--allow-downgrades',
+                '--no-install-recommends'] + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
+        out = self._run(args, 'apt-get install', env=APT_ENV)
+        return out, re.findall(r'^Get:\d+ \S+ \S+ (\S+) ', out, re.M)
+
+
+class Dnf(PackageManager):
+    """rpm + dnf (or yum, same options for what is used here)."""
+
+    name = 'dnf'
+
+    def __init__(self, runner, binary='dnf'):
+        super(Dnf, self).__init__(runner)
+        self.binary = binary
+
+    def installed(self, names):
+        fmt = '%{NAME}\\t%{VERSION}-%{RELEASE}\\tinstalled\\n'
+        out = self._run(['rpm', '-q', '--qf', fmt] + list(names), 'rpm -q', ok_codes=(0, 1))
+        return _parse_dpkg_query(out)
+
+    def installed_matching(self, patterns):
+        fmt = '%{NAME}\\t%{VERSION}-%{RELEASE}\\tinstalled\\n'
+        out = self._run(['rpm', '-qa', '--qf', fmt] + list(patterns), 'rpm -qa')
+        return _parse_dpkg_query(out)
+
+    def available(self, name):
+        out = self._run([self.binary, '-q', 'list', '--showduplicates', 'available', name],
+                        '%s list' % self.binary, ok_codes=(0, 1))
+        versions = []
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[0].rsplit('.', 1)[0] == name:
+                versions.append(fields[1].split(':', 1)[-1])
+        return list(dict.fromkeys(versions))
+
+    def refresh(self):
+        self._run([self.binary, '-q', 'makecache'], '%s makecache' % self.binary)
+
+    def cache_file(self, name, version):
+        for directory in RPM_CACHE_GLOBS:
+            found = sorted(glob.glob(os.path.join(directory, '%s-%s.*.rpm' % (name, version))))
+            if found:
+                return found[0]
+        return None
+
+    def _specs(self, wanted):
+        return ['%s-%s' % (name, version) for name, version in sorted(wanted.items())]
+
+    def download(self, wanted):
+        args = [self.binary, 'install', '-y', '-q', '--downloadonly',
+                '--setopt=keepcache=1'] + self._specs(wanted)
+        return self._run(args, '%s --downloadonly' % self.binary)
+
+    def simulate(self, wanted):
+        return {'install': {}, 'remove': []}
+
+    def install(self, wanted, exclude=()):
+        """Downgrades first (``dnf downgrade``), then installs/upgrades; protected packages
+        are excluded so the transaction fails rather than touching them."""
+        current = self.installed(list(wanted))
+        down = dict((n, v) for n, v in wanted.items()
+                    if n in current and compare_versions(v, current[n]['version']) < 0)
+        up = dict((n, v) for n, v in wanted.items() if n not in down)
+        excludes = ['--exclude=%s' % name for name in exclude]
+        out = ''
+        if down:
+            out += self._run([self.binary, 'downgrade', '-y', '-q', '--setopt=keepcache=1']
+                             + excludes + self._specs(down), '%s downgrade' % self.binary)
+        if up:
+            out += self._run([self.binary, 'install', '-y', '-q', '--setopt=keepcache=1']
+                             + excludes + self._specs(up), '%s install' % self.binary)
+        return out, re.findall(r'^\(\d+/\d+\): (\S+)\.rpm', out, re.M)
+
+
+def detect(runner, which='auto', exists=os.path.exists):
+    """The host's package manager: 'apt', 'dnf', 'yum' or 'auto' (by the tools present)."""
+    if which == 'auto':
+        for name, path in (('apt', '/usr/bin/apt-get'), ('dnf', '/usr/bin/dnf'),
+                           ('yum', '/usr/bin/yum')):
+            if exists(path):
+                which = name
+                break
+        else:
+            raise PackageError('no supported package manager found (apt-get, dnf or yum)')
+    if which == 'apt':
+        return Apt(runner)
+    if which in ('dnf', 'yum'):
+        return Dnf(runner, which)
+    raise PackageError('unknown package manager %r (apt, dnf, yum or auto)' % which)
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+def _parse_dpkg_query(out):
+    """'name\\tversion\\tstatus' lines -> {name: {version, status}}; not-installed skipped."""
+    result = {}
+    for line in out.splitlines():
+        fields = line.split('\t')
+        if len(fields) < 3 or not fields[1]:
+            continue
+        status = fields[2].split()[-1] if fields[2].split() else 'unknown'
+        if status in ('not-installed', 'config-files'):
+            continue
+        result[fields[0]] = dict(version=fields[1], status=status)
+    return result
+
+
+SIM_INST = re.compile(r'^Inst (?P<name>\S+) (?:\[(?P<old>[^\]]+)\] )?\((?P<new>\S+)')
+SIM_REMV = re.compile(r'^Remv (?P<name>\S+)')
+
+
+def parse_apt_simulation(out):
+    """``apt-get -s install`` output -> {'install': {name: (old or None, new)}, 'remove': [..]}."""
+    install, remove = {}, []
+    for line in out.splitlines():
+        match = SIM_INST.match(line)
+        if match:
+            install[match.group('name')] = (match.group('old'), match.group('new'))
+            continue
+        match = SIM_REMV.match(line)
+        if match:
+            remove.append(match.group('name'))
+    return dict(install=install, remove=remove)
+
+
+def _last_line(text):
+    lines = [line for line in (text or '').splitlines() if line.strip()]
+    return lines[-1] if lines else ''

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2024, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start, stop and inspect Contrail's role services, whichever way the host runs them.
+
+Contrail 3.2 (and 4.0 on trusty) runs one supervisord per role behind an init service,
+``supervisor-<role>`` (``service supervisor-vrouter stop``), whose programs are reached with
+``supervisorctl -s unix:///var/run/supervisord_<role>.sock``. 4.0 on xenial has one systemd
+unit per daemon (``contrail-vrouter-agent``, ``contrail-vrouter-nodemgr``). Modules say what
+they want (stop the vRouter, restart the nodemgr, SIGHUP the agent); this file knows how.
+
+Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stderr)``.
+"""
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+import os
+
+KINDS = ('supervisor', 'systemd')
+SUPERVISOR_SOCKET_DIRS = ('/var/run', '/tmp')
+#: Units of a role on systemd hosts (wire-formats reference §6.2).
+SYSTEMD_UNITS = {
+    'vrouter': ('contrail-vrouter-agent', 'contrail-vrouter-nodemgr'),
+}
+
+
+class ServiceError(Exception):
+    """A service command failed, or the host's service manager is not one we know."""
+
+    def __init__(self, message, cmd=None, rc=None, output=''):
+        super(ServiceError, self).__init__(message)
+        self.cmd, self.rc, self.output = cmd, rc, output
+
+    def to_dict(self):
+        return dict(msg=str(self), cmd=self.cmd, rc=self.rc,
+                    output_lines=(self.output or '').splitlines()[-20:])
+
+
+class RoleService:
+    """Common part: run a command, raise ServiceError with its output on failure."""
+
+    kind = None
+
+    def __init__(self, runner, role):
+        self.runner, self.role = runner, role
+
+    def _run(self, args, ok_codes=(0,)):
+        rc, out, err = self.runner(args, environ_update={'LC_ALL': 'C'})
+        if rc not in ok_codes:
+            detail = (err or out or '').strip()[-300:]
+            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(args), rc, detail),
+                               cmd=' '.join(args), rc=rc, output=(out or '') + (err or ''))
+        return rc, out
+
+
+class SupervisorRole(RoleService):
+    """``service supervisor-<role>`` + ``supervisorctl`` on the role's socket."""
+
+    kind = 'supervisor'
+
+    @property
+    def service(self):
+        return 'supervisor-%s' % self.role
+
+    def socket(self, exists=os.path.exists):
+        name = 'supervisord_%s.sock' % self.role
+        paths = [os.path.join(d, name) for d in SUPERVISOR_SOCKET_DIRS]
+        return next((p for p in paths if exists(p)), paths[0])
+
+    def is_running(self):
+        rc, _out = self._run(['service', self.service, 'status'], ok_codes=(0, 1, 2, 3, 4))
+        return rc == 0
+
+    def start(self):
+        self._run(['service', self.service, 'start'])
+
+    def stop(self):
+        self._run(['service', self.service, 'stop'])
+
+    def programs(self):
+        """{program: supervisor state} ({} when supervisord does not answer)."""
+        _rc, out = self._run(['supervisorctl', '-s', 'unix://%s' % self.socket(), 'status'],
+                             ok_codes=(0, 1, 2, 3, 4, 7))
+        return parse_supervisorctl_status(out)
+
+    def restart_program(self, program):
+        self._ctl('restart', program)
+
+    def signal_program(self, program, signal='HUP'):
+        self._ctl('signal', signal, program)
+
+    def _ctl(self, *args):
+        _rc, out = self._run(['supervisorctl', '-s', 'unix://%s' % self.socket()] + list(args))
+        if 'ERROR' in out:
+            raise ServiceError('supervisorctl %s: %s' % (' '.join(args), out.strip()),
+                               cmd='supervisorctl ' + ' '.join(args), output=out)
+
+    def status(self):
+        running = self.is_running()
+        return dict(manager=self.kind, service=self.service,
+                    state='running' if running else 'stopped',
+                    programs=self.programs() if running else {})
+
+
+class SystemdRole(RoleService):
+    """One systemd unit per daemon of the role."""
+
+    kind = 'systemd'
+
+    @property
+    def units(self):
+        return SYSTEMD_UNITS.get(self.role, ())
+
+    def is_running(self):
+        return any(state == 'active' for state in self._states().values())
+
+    def _states(self):
+        _rc, out = self._run(['systemctl', 'is-active'] + list(self.units), ok_codes=range(0, 5))
+        states = out.split()
+        return dict(zip(self.units, states + ['unknown'] * (len(self.units) - len(states))))
+
+    def start(self):
+        self._run(['systemctl', 'start'] + list(self.units))
+
+    def stop(self):
+        self._run(['systemctl', 'stop'] + list(self.units))
+
+    def programs(self):
+        return dict((unit, 'RUNNING' if state == 'active' else state.upper())
+                    for unit, state in self._states().items())
+
+    def restart_program(self, program):
+        self._run(['systemctl', 'restart', program])
+
+    def signal_program(self, program, signal='HUP'):
+        self._run(['systemctl', 'kill', '--signal=%s' % signal, '--kill-who=main', program])
+
+    def status(self):
+        programs = self.programs()
+        running = any(state == 'RUNNING' for state in programs.values())
+        return dict(manager=self.kind, service=', '.join(self.units),
+                    state='running' if running else 'stopped', programs=programs)
+
+
+def detect(runner, role, which='auto', exists=os.path.exists):
+    """The role's service manager: 'supervisor', 'systemd', or 'auto' (what the host has).
+
+    ``auto`` prefers the supervisor init service when the host has one for the role (3.2 and
+    4.0/trusty), and systemd when the role's units are installed under a running systemd.
+    """
+    if which == 'auto':
+        which = _detect_kind(runner, role, exists)
+    if which == 'supervisor':
+        return SupervisorRole(runner, role)
+    if which == 'systemd':
+        return SystemdRole(runner, role)
+    raise ServiceError('unknown service manager %r (supervisor, systemd or auto)' % which)
+
+
+def _detect_kind(runner, role, exists):
+    if exists('/etc/init.d/supervisor-%s' % role) or \
+            exists('/etc/contrail/supervisord_%s.conf' % role):
+        return 'supervisor'
+    units = SYSTEMD_UNITS.get(role, ())
+    if units and exists('/run/systemd/system'):
+        rc, out, _err = runner(['systemctl', 'list-unit-files'] + ['%s.service' % u for u in units],
+                               environ_update={'LC_ALL': 'C'})
+        if rc == 0 and units[0] in out:
+            return 'systemd'
+    raise ServiceError('cannot tell how this host runs the %s role: no supervisor-%s init '
+                       'service or supervisord_%s.conf, and no systemd unit %s'
+                       % (role, role, role, units[0] if units else '?'))
+
+
+def parse_supervisorctl_status(out):
+    """``name  STATE  pid 12, uptime ...`` lines -> {name: STATE}; errors -> {}."""
+    programs = {}
+    for line in (out or '').splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[1].isupper() and fields[1].isalpha():
+            programs[fields[0]] = fields[1]
+    return programs

@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2024, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a vRouter compute is made of, per Contrail era, and how a swap changes it.
+
+* the package set (wire-formats reference §8.2/8.3): the kernel module package
+  (``contrail-vrouter-dkms`` or the prebuilt ``contrail-vrouter-<kernel>``) plus the agent,
+  utils, nodemgr, nova VIF driver, libraries and the meta package. ``nova-compute`` is not
+  part of it and is never touched;
+* the conf keys that point a compute at a cluster (§7.1, §7.2), which differ by era:
+  3.x finds everything through ``[DISCOVERY] server`` (or explicit ``[CONTROL-NODE] server``),
+  4.x names ``[CONTROL-NODE] servers``, ``[DNS] servers`` and ``[DEFAULT] collectors``;
+* the agent's view from introspect 8085 (XMPP peers, routes);
+* the record of the state before a swap (a local fact file), which drives the rollback.
+"""
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+import datetime
+import glob
+import json
+import os
+import re
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
+from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
+    AGENT_PORT,
+    IntrospectClient,
+    collect,
+)
+
+AGENT_CONF = '/etc/contrail/contrail-vrouter-agent.conf'
+NODEMGR_CONF = '/etc/contrail/contrail-vrouter-nodemgr.conf'
+TOR_AGENT_GLOB = '/etc/contrail/contrail-tor-agent-*.conf'
+FACT_FILE = '/etc/ansible/facts.d/contrail_issu.fact'
+
+KMOD_DKMS = 'contrail-vrouter-dkms'
+#: The vRouter packages besides the kernel module one, in install order of importance.
+COMPONENT_PACKAGES = (
+    'contrail-vrouter-agent', 'contrail-vrouter-common', 'contrail-vrouter-utils',
+    'contrail-vrouter-init', 'contrail-nova-vif', 'contrail-nodemgr', 'contrail-utils',
+    'contrail-lib', 'python-contrail', 'python-contrail-vrouter-api',
+    'python-opencontrail-vrouter-netns', 'contrail-openstack-vrouter',
+)
+#: Never part of a swap, whatever the caller lists (the compute keeps its nova).
+PROTECTED_PACKAGES = ('nova-compute', 'openstack-nova-compute')
+#: Patterns of the Contrail packages vrouter_info lists.
+CONTRAIL_PACKAGE_PATTERNS = ('contrail-*', 'python-contrail*', 'python-opencontrail*')
+
+ERAS = ('3.x', '4.x')
+#: Conf keys by logical name, per era, in the agent conf and in the ToR agent confs.
+AGENT_KEYS = {
+    '3.x': dict(control_servers=('CONTROL-NODE', 'server'), dns_servers=('DNS', 'server'),
+                collectors=('DEFAULT', 'collectors'), discovery_server=('DISCOVERY', 'server')),
+    '4.x': dict(control_servers=('CONTROL-NODE', 'servers'), dns_servers=('DNS', 'servers'),
+                collectors=('DEFAULT', 'collectors')),
+}
+NODEMGR_KEYS = {
+    '3.x': dict(discovery_server=('DISCOVERY', 'server'), collectors=('COLLECTOR', 'server_list')),
+    '4.x': dict(collectors=('COLLECTOR', 'server_list')),
+}
+DEFAULT_PORTS = dict(control_servers=5269, dns_servers=53, collectors=8086)
+SERVER_OPTIONS = ('control_servers', 'dns_servers', 'collectors', 'discovery_server')
+
+
+class VrouterError(Exception):
+    """Bad input or a state the swap cannot start from; raised before anything changes."""
+
+
+# -- eras and packages ------------------------------------------------------------------
+
+def era(version):
+    """'3.2.14.0-37' -> '3.x', '4.0.3.0-62' -> '4.x'."""
+    match = re.match(r'^(?:\d+:)?(\d+)\.', str(version or ''))
+    if not match:
+        raise VrouterError('cannot tell the Contrail release of version %r' % (version,))
+    return '3.x' if int(match.group(1)) <= 3 else '4.x'
+
+
+def kmod_package(installed, kernel_release):
+    """The kernel module package of this host: the installed one, else the dkms one."""
+    prebuilt = 'contrail-vrouter-%s' % kernel_release
+    if prebuilt in installed and KMOD_DKMS not in installed:
+        return prebuilt
+    return KMOD_DKMS
+
+
+def package_set(installed, kernel_release, requested=None):
+    """Packages a swap installs: ``requested`` as given, else the known vRouter packages
+    that are installed (plus the kernel module package). Protected ones are refused."""
+    if requested:
+        names = list(dict.fromkeys(requested))
+    else:
+        names = [kmod_package(installed, kernel_release)]
+        names += [name for name in COMPONENT_PACKAGES if name in installed]
+    protected = [name for name in names if name in PROTECTED_PACKAGES]
+    if protected:
+        raise VrouterError('refusing to swap %s: the vRouter swap never touches nova-compute'
+                           % ', '.join(protected))
+    return names
+
+
+def package_changes(installed, wanted):
+    """{name: {'from': version or None, 'to': version}} for packages not at their target
+    (a half-configured package counts as not at target, so a retry reinstalls it)."""
+    changes = {}
+    for name, version in sorted(wanted.items()):
+        current = installed.get(name) or {}
+        if current.get('version') != version or current.get('status') != 'installed':
+            changes[name] = {'from': current.get('version'), 'to': version}
+    return changes
+
+
+# -- conf keys --------------------------------------------------------------------------
+
+def managed_keys(table):
+    """Every (section, key) of a key table, both eras (what a swap may set or delete)."""
+    keys = []
+    for era_keys in table.values():
+        for spec in era_keys.values():
+            if spec not in keys:
+                keys.append(spec)
+    return keys
+
+
+def key_name(spec):
+    return '%s/%s' % spec
+
+
+def _with_port(item, port):
+    return item if ':' in item or port is None else '%s:%d' % (item, port)
+
+
+def render(option, target_era, servers):
+    """The conf value of a server option in an era (4.x adds default ports; 3.x
+    ``[CONTROL-NODE] server`` takes bare addresses)."""
+    if isinstance(servers, str):
+        servers = servers.replace(',', ' ').split()
+    if option == 'discovery_server':
+        return servers[0]
+    if option == 'control_servers' and target_era == '3.x':
+        return ' '.join(item.split(':')[0] for item in servers)
+    port = DEFAULT_PORTS[option] if target_era == '4.x' or option == 'collectors' else None
+    return ' '.join(_with_port(item, port) for item in servers)
+
+
+def validate_servers(target_era, servers):
+    """Refuse options of the other era and mixed discovery / explicit control nodes."""
+    given = dict((k, v) for k, v in servers.items() if v)
+    if target_era == '4.x' and 'discovery_server' in given:
+        raise VrouterError('conflicting era keys: discovery_server is a 3.x key ([DISCOVERY] '
+                           'server) but the target release is 4.x, which has no discovery; '
+                           'give control_servers, dns_servers and collectors')
+    if 'discovery_server' in given and 'control_servers' in given:
+        raise VrouterError('conflicting era keys: give either discovery_server (3.x discovery) '
+                           'or control_servers, not both')
+
+
+def conf_edits(table, target_era, servers):
+    """Edits [(section, key, value or None)] pointing a conf at the target cluster: the
+    given options are set in the target era's keys; the other era's keys are deleted (the
+    recorded state keeps them for a rollback)."""
+    target_keys = table[target_era]
+    edits = []
+    for option, spec in sorted(target_keys.items()):
+        if servers.get(option):
+            edits.append(spec + (render(option, target_era, servers[option]),))
+    target_specs = set(target_keys.values())
+    for spec in managed_keys(table):
+        if spec not in target_specs:
+            edits.append(spec + (None,))
+    return edits
+
+
+def restore_edits(recorded):
+    """Edits that put back recorded raw values ({'SECTION/key': value or None})."""
+    edits = []
+    for name, value in sorted(recorded.items()):
+        section, key = name.split('/', 1)
+        edits.append((section, key, value))
+    return edits
+
+
+def read_conf_values(path, table):
+    """{'SECTION/key': value or None} of every managed key of a file."""
+    values = ini_edit.read_values(path, managed_keys(table))
+    return dict((key_name(spec), value) for spec, value in values.items())
+
+
+def conf_era(values):
+    """The era a conf is written for, from its managed values (None when it says nothing)."""
+    if values.get('CONTROL-NODE/servers') or values.get('DNS/servers'):
+        return '4.x'
+    if values.get('DISCOVERY/server') or values.get('CONTROL-NODE/server'):
+        return '3.x'
+    return None
+
+
+def servers_view(values):
+    """Logical view of agent conf values: control/DNS/collector/discovery servers."""
+    def split(value):
+        return value.split() if value else []
+    return dict(
+        control_servers=split(values.get('CONTROL-NODE/servers') or
+                              values.get('CONTROL-NODE/server')),
+        dns_servers=split(values.get('DNS/servers') or values.get('DNS/server')),
+        collectors=split(values.get('DEFAULT/collectors')),
+        discovery_server=values.get('DISCOVERY/server') or None,
+        era=conf_era(values),
+    )
+
+
+def tor_agent_confs(paths=None, pattern=TOR_AGENT_GLOB):
+    """ToR agent conf files: the given ones, else those present on the host."""
+    return list(paths) if paths is not None else sorted(glob.glob(pattern))
+
+
+def agent_port(path=AGENT_CONF):
+    """The agent's introspect port: ``[DEFAULT] http_server_port`` or 8085."""
+    value = ini_edit.IniDocument(ini_edit.read_text(path)).get('DEFAULT', 'http_server_port')
+    try:
+        return int(value) if value else AGENT_PORT
+    except ValueError:
+        return AGENT_PORT
+
+
+# -- kernel module ----------------------------------------------------------------------
+
+def kmod_loaded(lsmod_output):
+    """Whether ``lsmod`` lists the vrouter module, and its use count."""
+    for line in (lsmod_output or '').splitlines():
+        fields = line.split()
+        if fields and fields[0] == 'vrouter':
+            used = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 0
+            return dict(loaded=True, used_by=used)
+    return dict(loaded=False, used_by=0)
+
+
+# -- agent introspect -------------------------------------------------------------------
+
+def xmpp_peers(client):
+    """[{controller_ip, state, cfg_controller, peer_address, flap_count, last_state_at}]."""
+    peers = collect(client.request('AgentXmppConnectionStatusReq'), 'peer')
+    keep = ('controller_ip', 'state', 'cfg_controller', 'mcast_controller', 'peer_address',
+            'flap_count', 'last_state_at')
+    return [dict((k, peer.get(k)) for k in keep) for peer in peers]
+
+
+def _is_xmpp_peer(peer):
+    return bool(re.match(r'^\d+\.\d+\.\d+\.\d+$', peer or ''))
+
+
+def agent_routes(client):
+    """{(vrf, prefix): 'xmpp'|'local'} over the tenant VRFs (those bound to a VN).
+
+    A prefix is ``xmpp`` when a control node gave the agent a path to it, which is what the
+    data plane to remote VMs needs; ``local`` when only the agent's own paths exist.
+    """
+    routes = {}
+    for vrf in collect(client.request('VrfListReq', ''), 'vrf_list'):
+        if vrf.get('vn') in (None, '', 'N/A'):
+            continue
+        for route in collect(client.request('Inet4UcRouteReq', vrf['ucindex']), 'route_list'):
+            prefix = '%s/%s' % (route.get('src_ip'), route.get('src_plen'))
+            peers = [path.get('peer') for path in route.get('path_list') or []]
+            routes[(vrf['name'], prefix)] = 'xmpp' if any(map(_is_xmpp_peer, peers)) else 'local'
+    return routes
+
+
+def route_summary(routes):
+    return dict(total=len(routes), xmpp=sum(1 for v in routes.values() if v == 'xmpp'),
+                local=sum(1 for v in routes.values() if v == 'local'))
+
+
+def missing_routes(baseline, current):
+    """Routes of ``baseline`` that ``current`` lacks (an xmpp route must be xmpp again)."""
+    missing = []
+    for key, kind in sorted(baseline.items()):
+        now = current.get(key)
+        if now is None or (kind == 'xmpp' and now != 'xmpp'):
+            missing.append('%s %s' % key)
+    return missing
+
+
+def xmpp_ready(peers, targets):
+    """True when every target control node (or, with no targets, one peer) is Established."""
+    up = set(p['controller_ip'] for p in peers if p.get('state') == 'Established')
+    if targets:
+        return all(ip in up for ip in targets)
+    return bool(up)
+
+
+def introspect_client(host, port, timeout=2):
+    return IntrospectClient(host, port, timeout=timeout)
+
+
+# -- the fact file ----------------------------------------------------------------------
+
+def read_fact(path=FACT_FILE):
+    """The recorded ISSU facts of this host ({} when none)."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise VrouterError('%s is not valid JSON (%s): fix or remove it' % (path, exc))
+
+
+def write_fact(path, data):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    ini_edit.write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + '\n')
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def previous_state(fact):
+    """The recorded state a rollback returns to, or None."""
+    return (fact.get('vrouter') or {}).get('previous')
+
+
+def may_record_previous(fact):
+    """Only a host whose last swap finished (or that never swapped) has a clean state to
+    record; after a failed swap the host is mixed and the earlier record must be kept."""
+    status = (fact.get('vrouter') or {}).get('status')
+    return status in (None, 'done')
+
+
+# -- the host as a whole ----------------------------------------------------------------
+
+def lsmod(runner):
+    """``kmod_loaded`` of the host (lsmod missing or failing reads as not loaded)."""
+    try:
+        rc, out, _err = runner(['lsmod'], environ_update={'LC_ALL': 'C'})
+    except OSError:
+        return dict(loaded=False, used_by=0)
+    return kmod_loaded(out if rc == 0 else '')
+
+
+def snapshot(pkg, svc, runner, package_names, agent_conf=AGENT_CONF, nodemgr_conf=NODEMGR_CONF,
+             tor_confs=()):
+    """Versions, managed conf values, service and kernel module state of the compute."""
+    return dict(
+        packages=pkg.installed(package_names),
+        agent_conf=read_conf_values(agent_conf, AGENT_KEYS),
+        nodemgr_conf=read_conf_values(nodemgr_conf, NODEMGR_KEYS),
+        tor_agent_confs=dict((path, read_conf_values(path, AGENT_KEYS)) for path in tor_confs),
+        service=svc.status(),
+        kmod=lsmod(runner),
+    )
+
+
+def describe_host(snap, wanted, previous_versions=None):
+    """One line an operator (and a rescue block) can act on, e.g.
+    ``vrouter stopped; packages: 11 at target; kmod not loaded; agent conf 4.x``."""
+    at_target = [n for n, v in wanted.items()
+                 if (snap['packages'].get(n) or {}).get('version') == v]
+    at_previous = [n for n, v in (previous_versions or {}).items()
+                   if n not in at_target and (snap['packages'].get(n) or {}).get('version') == v]
+    broken = ['%s %s' % (n, p['status']) for n, p in sorted(snap['packages'].items())
+              if p.get('status') != 'installed']
+    programs = snap['service'].get('programs') or {}
+    not_running = ['%s %s' % item for item in sorted(programs.items()) if item[1] != 'RUNNING']
+    parts = ['vrouter %s%s' % (snap['service']['state'],
+                               ' (%s)' % ', '.join(not_running) if not_running else ''),
+             'packages: %d/%d at target' % (len(at_target), len(wanted))]
+    if previous_versions:
+        parts[-1] += ', %d at previous version' % len(at_previous)
+    if broken:
+        parts.append('not configured: %s' % ', '.join(broken))
+    parts.append('kmod %s' % ('loaded' if snap['kmod']['loaded'] else 'not loaded'))
+    parts.append('agent conf %s' % (conf_era(snap['agent_conf']) or 'without servers'))
+    return '; '.join(parts)

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2024, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: vrouter_collectors
+short_description: Point a compute's agent, ToR agents and nodemgr at given collectors, or revert
+version_added: 1.0.0
+description:
+  - Sets C([DEFAULT] collectors) in the agent conf and the ToR agent confs and
+    C([COLLECTOR] server_list) in the vRouter nodemgr conf (LP 1675122), so computes still on
+    3.2 report to the v2 analytics before the v1 collectors are stopped. Runs before the
+    compute phase.
+  - With O(state=absent) the keys are deleted again (a 3.2 agent then asks discovery).
+  - Only these keys change; every other line and comment is kept.
+  - The daemons are told when their conf changed - a 4.x agent re-reads its collectors on
+    C(SIGHUP), a 3.x agent is restarted (no kernel module reload, so flows survive in the
+    kernel), the nodemgr and ToR agents are restarted. Nothing is signalled when nothing changed.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the edits and the reloads that would happen.
+  diff_mode:
+    support: full
+    description: Shows the edits of each conf file.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the compute node.
+options:
+  collectors:
+    description:
+      - Collectors, V(ip) or V(ip:port) (port 8086 added). Required with O(state=present).
+    type: list
+    elements: str
+  state:
+    description: V(present) sets the keys, V(absent) deletes them.
+    type: str
+    default: present
+    choices: [present, absent]
+  reload:
+    description:
+      - How daemons whose conf changed learn it. V(auto) sends C(SIGHUP) to a 4.x agent and
+        restarts a 3.x agent; V(restart) always restarts; V(none) leaves them alone.
+      - The nodemgr and the ToR agents are restarted unless V(none).
+    type: str
+    default: auto
+    choices: [auto, restart, none]
+  agent_conf:
+    description: The agent conf.
+    type: path
+    default: /etc/contrail/contrail-vrouter-agent.conf
+  nodemgr_conf:
+    description: The vRouter nodemgr conf.
+    type: path
+    default: /etc/contrail/contrail-vrouter-nodemgr.conf
+  tor_agent_confs:
+    description: ToR agent confs; default is every C(/etc/contrail/contrail-tor-agent-*.conf) present.
+    type: list
+    elements: path
+  service_manager:
+    description: V(auto) detects the C(supervisor-vrouter) init service or the systemd units.
+    type: str
+    default: auto
+    choices: [auto, supervisor, systemd]
+  package_manager:
+    description: Used to read the agent's version (which decides between C(SIGHUP) and restart).
+    type: str
+    default: auto
+    choices: [auto, apt, dnf, yum]
+'''
+
+EXAMPLES = r'''
+- name: Report to the v2 analytics before the compute phase (LP 1675122)
+  opencontrail.issu.vrouter_collectors:
+    collectors: [10.99.0.21, 10.99.0.22]
+
+- name: Revert (3.2 agents find collectors through discovery again)
+  opencontrail.issu.vrouter_collectors:
+    state: absent
+'''
+
+RETURN = r'''
+changed_files:
+  description: Per conf file, the C(SECTION/key) entries changed.
+  returned: always
+  type: dict
+  sample: {/etc/contrail/contrail-vrouter-agent.conf: [DEFAULT/collectors]}
+reloaded:
+  description: Daemons signalled or restarted, as C(program:action).
+  returned: always
+  type: list
+  elements: str
+  sample: [contrail-vrouter-agent:restart, contrail-vrouter-nodemgr:restart]
+collectors:
+  description: The value written (empty with O(state=absent)).
+  returned: always
+  type: str
+  sample: 10.99.0.21:8086 10.99.0.22:8086
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
+from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
+from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
+from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+
+AGENT_KEY = vrouter.AGENT_KEYS['4.x']['collectors']
+NODEMGR_KEY = vrouter.NODEMGR_KEYS['4.x']['collectors']
+AGENT_PROGRAM = 'contrail-vrouter-agent'
+NODEMGR_PROGRAM = 'contrail-vrouter-nodemgr'
+
+
+def targets(params):
+    """[(path, (section, key), program)] of the files to edit."""
+    files = [(params['agent_conf'], AGENT_KEY, AGENT_PROGRAM),
+             (params['nodemgr_conf'], NODEMGR_KEY, NODEMGR_PROGRAM)]
+    for path in vrouter.tor_agent_confs(params['tor_agent_confs']):
+        program = os.path.basename(path)[:-len('.conf')] if path.endswith('.conf') else path
+        files.append((path, AGENT_KEY, program))
+    return [item for item in files if os.path.exists(item[0])]
+
+
+def agent_action(module, pkg, reload):
+    """'sighup' or 'restart' for the agent: 4.x agents re-read collectors on SIGHUP."""
+    if reload == 'restart':
+        return 'restart'
+    version = (pkg.installed([AGENT_PROGRAM]).get(AGENT_PROGRAM) or {}).get('version')
+    return 'sighup' if version and vrouter.era(version) == '4.x' else 'restart'
+
+
+def reload_daemons(module, svc, pkg, programs, reload):
+    done = []
+    if reload == 'none' or not programs or not svc.is_running():
+        return done
+    running = svc.programs()
+    for program in programs:
+        if running and program not in running:
+            continue
+        action = agent_action(module, pkg, reload) if program == AGENT_PROGRAM else 'restart'
+        done.append('%s:%s' % (program, action))
+        if module.check_mode:
+            continue
+        if action == 'sighup':
+            svc.signal_program(program, 'HUP')
+        else:
+            svc.restart_program(program)
+    return done
+
+
+def run(module):
+    params = module.params
+    value = vrouter.render('collectors', '4.x', params['collectors']) \
+        if params['state'] == 'present' else None
+    changed_files, diffs, programs = {}, [], []
+    for path, key, program in targets(params):
+        outcome = ini_edit.edit_file(path, [key + (value,)], check_mode=module.check_mode)
+        if outcome['changed']:
+            changed_files[path] = [vrouter.key_name(k) for k in outcome['changed_keys']]
+            diffs.append(dict(before=outcome['before'], after=outcome['after'],
+                              before_header=path, after_header=path))
+            programs.append(program)
+    result = dict(changed=bool(changed_files), changed_files=changed_files,
+                  collectors=value or '', reloaded=[])
+    if programs:
+        pkg = pkg_manager.detect(module.run_command, params['package_manager'])
+        svc = service_manager.detect(module.run_command, 'vrouter', params['service_manager'])
+        result['reloaded'] = reload_daemons(module, svc, pkg, programs, params['reload'])
+    if module._diff:
+        result['diff'] = diffs
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            collectors=dict(type='list', elements='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            reload=dict(type='str', default='auto', choices=['auto', 'restart', 'none']),
+            agent_conf=dict(type='path', default=vrouter.AGENT_CONF),
+            nodemgr_conf=dict(type='path', default=vrouter.NODEMGR_CONF),
+            tor_agent_confs=dict(type='list', elements='path'),
+            service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
+            package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
+        ),
+        required_if=[('state', 'present', ('collectors',))],
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run(module))
+    except (pkg_manager.PackageError, service_manager.ServiceError, vrouter.VrouterError,
+            OSError) as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,663 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2024, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: vrouter_swap
+short_description: Swap a compute's vRouter to another Contrail release in place (upgrade or rollback)
+version_added: 1.0.0
+description:
+  - Moves one compute from its Contrail release to another, the in-place step of the ISSU
+    (3.2 to 4.0, or back). The data plane is down from the stop of the vRouter service until
+    the agent holds its routes again; every step is timed and the sequence is kept minimal.
+  - "Sequence: stop the vRouter service (C(supervisor-vrouter) or the systemd units); install
+    the exact target versions of the package set, downgrades allowed; rewrite only the conf
+    keys that point the compute at a cluster, keeping every other line and comment; unload
+    the old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653); start the
+    service; wait until XMPP is Established to the target control nodes and every route the
+    agent held before the stop is back."
+  - Rollback is the same code path. With O(rollback=true) the target is the state recorded in
+    O(fact_file) before the last swap (versions and conf values, restored exactly); explicit
+    v1 parameters work as well.
+  - Before changing anything the module checks that every target version is in the configured
+    repositories, that the install would not touch nova-compute, that the options belong to
+    the target release, and records the current state in O(fact_file) (JSON, read by Ansible
+    as C(ansible_local.contrail_issu)).
+  - A compute already on target (versions, conf values, service running) is left alone, without
+    a restart.
+  - On failure the result names the step that failed (RV(failed_step)) and the state the host
+    was left in (RV(host_state)); the fact file records it too, so the playbook can roll the
+    host back with O(rollback=true).
+  - Pre-stage the packages with M(opencontrail.issu.vrouter_prestage) so nothing is downloaded
+    during the outage; O(require_prestaged=true) refuses to start an outage otherwise.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.wait
+attributes:
+  check_mode:
+    support: full
+    description: Computes the plan (package changes, conf edits, restart) from the host's real state and reports it without changing anything.
+  diff_mode:
+    support: full
+    description: Shows the package version changes and the edits of the agent, nodemgr and ToR agent confs.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the compute node (Ubuntu with apt, or RHEL/CentOS with dnf or yum).
+options:
+  version:
+    description:
+      - Target version of every package of the set, as the package manager spells it
+        (V(4.0.3.0-62)).
+      - Required unless O(rollback=true).
+    type: str
+  packages:
+    description:
+      - Names of the packages to swap.
+      - Default is the kernel module package (C(contrail-vrouter-dkms), or the installed
+        C(contrail-vrouter-<kernel>)) plus the installed packages among
+        C(contrail-vrouter-agent), C(contrail-vrouter-common), C(contrail-vrouter-utils),
+        C(contrail-vrouter-init), C(contrail-nova-vif), C(contrail-nodemgr), C(contrail-utils),
+        C(contrail-lib), C(python-contrail), C(python-contrail-vrouter-api),
+        C(python-opencontrail-vrouter-netns) and C(contrail-openstack-vrouter).
+      - C(nova-compute) is refused.
+    type: list
+    elements: str
+  control_servers:
+    description:
+      - Control nodes, V(ip) or V(ip:port). 4.x C([CONTROL-NODE] servers) (port 5269 added),
+        3.x C([CONTROL-NODE] server) (addresses only).
+      - Mutually exclusive with O(discovery_server).
+    type: list
+    elements: str
+  dns_servers:
+    description:
+      - DNS servers, V(ip) or V(ip:port). 4.x C([DNS] servers) (port 53 added), 3.x C([DNS] server).
+    type: list
+    elements: str
+  collectors:
+    description:
+      - Collectors, V(ip) or V(ip:port) (port 8086 added). Agent C([DEFAULT] collectors) and
+        nodemgr C([COLLECTOR] server_list).
+    type: list
+    elements: str
+  discovery_server:
+    description:
+      - 3.x discovery server, C([DISCOVERY] server) of the agent and nodemgr confs. A 4.x
+        target with this option is an error (conflicting era keys).
+    type: str
+  rollback:
+    description:
+      - Return to the state recorded in O(fact_file) before the last swap, that is its versions
+        and its conf values. O(version) and the server options must then be omitted.
+    type: bool
+    default: false
+  require_change:
+    description:
+      - Fail, before changing anything, when the compute is already on target.
+    type: bool
+    default: false
+  require_prestaged:
+    description:
+      - Fail, before stopping anything, when a package to install is not in the package cache.
+    type: bool
+    default: false
+  update_cache:
+    description:
+      - Refresh the package lists (C(apt-get update), C(dnf makecache)) before checking the
+        repositories. Done before the outage.
+    type: bool
+    default: false
+  agent_conf:
+    description: The agent conf.
+    type: path
+    default: /etc/contrail/contrail-vrouter-agent.conf
+  nodemgr_conf:
+    description: The vRouter nodemgr conf.
+    type: path
+    default: /etc/contrail/contrail-vrouter-nodemgr.conf
+  tor_agent_confs:
+    description:
+      - ToR agent confs to re-point like the agent conf (LP 1676681).
+      - Default is every C(/etc/contrail/contrail-tor-agent-*.conf) present.
+    type: list
+    elements: path
+  fact_file:
+    description: Where the state before the swap is recorded (JSON).
+    type: path
+    default: /etc/ansible/facts.d/contrail_issu.fact
+  service_manager:
+    description:
+      - How the vRouter runs. V(supervisor) is the C(supervisor-vrouter) init service,
+        V(systemd) the C(contrail-vrouter-agent) and C(contrail-vrouter-nodemgr) units,
+        V(auto) detects it.
+    type: str
+    default: auto
+    choices: [auto, supervisor, systemd]
+  package_manager:
+    description: V(auto) detects apt, dnf or yum.
+    type: str
+    default: auto
+    choices: [auto, apt, dnf, yum]
+  reload_kmod:
+    description:
+      - Unload the vrouter kernel module (C(rmmod -w vrouter)) after a package change, so the
+        service start loads the new one. Needed in 3.2/4.0 (LP 1631556).
+    type: bool
+    default: true
+  route_check:
+    description:
+      - V(previous) waits, after XMPP is up, until every route of the tenant VRFs the agent
+        held before the stop is back (learnt from a control node again when it was before).
+      - V(none) only waits for XMPP.
+    type: str
+    default: previous
+    choices: [previous, none]
+  introspect_host:
+    description: Address of the agent introspect (port from the agent conf, default 8085).
+    type: str
+    default: 127.0.0.1
+  wait:
+    description:
+      - Wait, after the start, for XMPP Established to the target control nodes (all of
+        O(control_servers), or one when not given) and for the routes (O(route_check)).
+    type: bool
+    default: true
+  wait_interval:
+    description:
+      - Longest pause in seconds between two checks. Short, because the wait is part of the
+        outage.
+    type: float
+    default: 0.25
+notes:
+  - nova-compute is never installed, upgraded or restarted; with apt the install is simulated
+    first and refused if it would change a protected package.
+  - Conffiles changed by the operator are kept (C(--force-confdef --force-confold)); the
+    module then edits only its keys.
+seealso:
+  - module: opencontrail.issu.vrouter_prestage
+  - module: opencontrail.issu.vrouter_info
+'''
+
+EXAMPLES = r'''
+- name: Upgrade a compute to 4.0, pointing it at the v2 control nodes
+  opencontrail.issu.vrouter_swap:
+    version: 4.0.3.0-62
+    control_servers: [10.99.0.21, 10.99.0.22]
+    dns_servers: [10.99.0.21, 10.99.0.22]
+    collectors: [10.99.0.21, 10.99.0.22]
+    require_prestaged: true
+    wait_timeout: 120
+  register: swap
+
+- name: Roll it back to what was recorded before the swap
+  opencontrail.issu.vrouter_swap:
+    rollback: true
+
+- name: Same rollback with explicit 3.2 parameters
+  opencontrail.issu.vrouter_swap:
+    version: 3.2.14.0-37
+    discovery_server: 10.99.0.11
+'''
+
+RETURN = r'''
+plan:
+  description: What the swap changes (or would change, in check mode).
+  returned: always
+  type: dict
+  contains:
+    packages:
+      description: Per package, the version before (C(from), null when not installed) and the target (C(to)).
+      type: dict
+    conf:
+      description: Per conf file, the C(SECTION/key) entries that change.
+      type: dict
+    restart:
+      description: Whether the vRouter service is stopped and started.
+      type: bool
+  sample:
+    packages: {contrail-vrouter-agent: {from: 3.2.14.0-37, to: 4.0.3.0-62}}
+    conf: {/etc/contrail/contrail-vrouter-agent.conf: [CONTROL-NODE/servers, DISCOVERY/server]}
+    restart: true
+previous:
+  description: The state before the swap (versions and managed conf values), as recorded in O(fact_file).
+  returned: always
+  type: dict
+  sample:
+    versions: {contrail-vrouter-agent: 3.2.14.0-37}
+    agent_conf: {DISCOVERY/server: 10.99.0.11, CONTROL-NODE/servers: null}
+target:
+  description: Target versions and conf edits.
+  returned: always
+  type: dict
+timings:
+  description: Seconds per step (stop, install, conf, kmod, start, xmpp_up, routes_back) and C(outage), from the stop to the routes back.
+  returned: when the swap ran
+  type: dict
+  sample: {stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7}
+prestaged:
+  description: Whether every package to install was in the package cache before the install.
+  returned: always
+  type: bool
+downloaded:
+  description: Packages the install downloaded (empty when pre-staged).
+  returned: when the swap ran
+  type: list
+  elements: str
+xmpp:
+  description: The agent's XMPP peers after the swap (controller_ip, state, cfg_controller, ...).
+  returned: when the swap ran, or on a wait failure
+  type: list
+  elements: dict
+routes:
+  description: Route counts of the tenant VRFs before the stop and after the swap (total, xmpp, local).
+  returned: when the swap ran
+  type: dict
+failed_step:
+  description: On failure, the step that failed (validate, record, stop, install, conf, kmod, start, xmpp_up, routes_back).
+  returned: failure
+  type: str
+host_state:
+  description: On failure, the state the host was left in, as a one-line summary and the details (service, packages, kmod, conf values).
+  returned: failure
+  type: dict
+wait:
+  description: On a wait timeout, what was waited for and what was seen last.
+  returned: failure
+  type: dict
+diagnostics:
+  description: On failure, the failing command's output, the service status and the tail of the agent log.
+  returned: failure
+  type: dict
+'''
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
+from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
+from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
+from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
+    wait_argument_spec,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
+    IntrospectError,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
+    WaitTimeout,
+    wait_for,
+)
+
+AGENT_LOGS = ('/var/log/contrail/contrail-vrouter-agent-stdout.log',
+              '/var/log/contrail/contrail-vrouter-agent.log')
+
+
+class StepFailed(Exception):
+    """A step of the swap failed; ``details`` go to the result."""
+
+    def __init__(self, step, message, **details):
+        super(StepFailed, self).__init__(message)
+        self.step, self.details = step, details
+
+
+def argument_spec():
+    spec = dict(
+        version=dict(type='str'),
+        packages=dict(type='list', elements='str'),
+        control_servers=dict(type='list', elements='str'),
+        dns_servers=dict(type='list', elements='str'),
+        collectors=dict(type='list', elements='str'),
+        discovery_server=dict(type='str'),
+        rollback=dict(type='bool', default=False),
+        require_change=dict(type='bool', default=False),
+        require_prestaged=dict(type='bool', default=False),
+        update_cache=dict(type='bool', default=False),
+        agent_conf=dict(type='path', default=vrouter.AGENT_CONF),
+        nodemgr_conf=dict(type='path', default=vrouter.NODEMGR_CONF),
+        tor_agent_confs=dict(type='list', elements='path'),
+        fact_file=dict(type='path', default=vrouter.FACT_FILE),
+        service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
+        package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
+        reload_kmod=dict(type='bool', default=True),
+        route_check=dict(type='str', default='previous', choices=['previous', 'none']),
+        introspect_host=dict(type='str', default='127.0.0.1'),
+    )
+    spec.update(wait_argument_spec())
+    spec['wait']['default'] = True
+    spec['wait_interval']['default'] = 0.25
+    return spec
+
+
+class Swap:
+    """One swap: gather, decide, record, then the timed steps."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.result = dict(changed=False, timings={})
+        self.pkg = pkg_manager.detect(module.run_command, self.params['package_manager'])
+        self.svc = service_manager.detect(module.run_command, 'vrouter',
+                                          self.params['service_manager'])
+        self.tor_confs = vrouter.tor_agent_confs(self.params['tor_agent_confs'])
+        self.fact = vrouter.read_fact(self.params['fact_file'])
+        self.wanted = {}
+        self.conf_targets = {}
+
+    # -- target ----------------------------------------------------------------------------
+    def conf_files(self):
+        files = [(self.params['agent_conf'], vrouter.AGENT_KEYS),
+                 (self.params['nodemgr_conf'], vrouter.NODEMGR_KEYS)]
+        return files + [(path, vrouter.AGENT_KEYS) for path in self.tor_confs]
+
+    def decide_target(self, installed_names):
+        """self.wanted {package: version} and self.conf_targets {path: edits}."""
+        if self.params['rollback']:
+            self._target_from_record()
+        else:
+            self._target_from_params(installed_names)
+
+    def _target_from_record(self):
+        given = [k for k in ('version', 'packages') + vrouter.SERVER_OPTIONS if self.params[k]]
+        if given:
+            raise vrouter.VrouterError('rollback=true takes its target from %s; do not give %s'
+                                       % (self.params['fact_file'], ', '.join(given)))
+        previous = vrouter.previous_state(self.fact)
+        if not previous:
+            raise vrouter.VrouterError('rollback=true but %s records no previous vRouter state '
+                                       '(no swap was recorded on this host)'
+                                       % self.params['fact_file'])
+        self.wanted = dict(previous['versions'])
+        recorded = dict([(self.params['agent_conf'], previous.get('agent_conf') or {}),
+                         (self.params['nodemgr_conf'], previous.get('nodemgr_conf') or {})])
+        recorded.update(previous.get('tor_agent_confs') or {})
+        self.conf_targets = dict((path, vrouter.restore_edits(values))
+                                 for path, values in recorded.items() if values)
+
+    def _target_from_params(self, installed_names):
+        if not self.params['version']:
+            raise vrouter.VrouterError('version is required unless rollback=true')
+        target_era = vrouter.era(self.params['version'])
+        servers = dict((k, self.params[k]) for k in vrouter.SERVER_OPTIONS)
+        vrouter.validate_servers(target_era, servers)
+        names = vrouter.package_set(installed_names, os.uname()[2], self.params['packages'])
+        self.wanted = dict((name, self.params['version']) for name in names)
+        self.conf_targets = dict((path, vrouter.conf_edits(table, target_era, servers))
+                                 for path, table in self.conf_files())
+
+    # -- plan ------------------------------------------------------------------------------
+    def plan(self, snap):
+        packages = vrouter.package_changes(snap['packages'], self.wanted)
+        conf, diffs = {}, []
+        for path, edits in sorted(self.conf_targets.items()):
+            before = ini_edit.read_text(path)
+            if not before and not os.path.exists(path):
+                continue          # a conf the host does not have (nodemgr on a lean compute)
+            after, changed = ini_edit.apply_edits(before, edits)
+            if changed:
+                conf[path] = [vrouter.key_name(spec) for spec in changed]
+                diffs.append(dict(before=before, after=after, before_header=path,
+                                  after_header=path))
+        running = snap['service']['state'] == 'running'
+        restart = bool(packages or conf) or not running
+        if packages:
+            diffs.insert(0, _package_diff(packages))
+        return dict(packages=packages, conf=conf, restart=restart), diffs
+
+    def check_repositories(self, changes):
+        if self.params['update_cache']:
+            self.pkg.refresh()
+        wanted = dict((name, change['to']) for name, change in changes.items())
+        missing = self.pkg.missing_from_repo(wanted)
+        if missing:
+            raise vrouter.VrouterError(
+                'not in the configured repositories: %s' % ', '.join(
+                    '%s=%s' % item for item in sorted(missing.items())))
+        simulated = self.pkg.simulate(wanted)
+        touched = [n for n in list(simulated['install']) + simulated['remove']
+                   if n in vrouter.PROTECTED_PACKAGES]
+        if touched:
+            raise vrouter.VrouterError('the install would change %s; the vRouter swap never '
+                                       'touches nova-compute' % ', '.join(touched))
+        return simulated
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self):
+        names = list(dict.fromkeys([vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
+                                   + list(self.params['packages'] or [])))
+        installed = self.pkg.installed(names)
+        self.decide_target(installed)
+        names = list(dict.fromkeys(names + list(self.wanted)))
+        before = self._snapshot(names)
+        plan, diffs = self.plan(before)
+        self.result.update(plan=plan, previous=self._state_record(before),
+                           target=dict(versions=self.wanted, conf=dict(
+                               (p, ['%s/%s=%s' % e for e in edits])
+                               for p, edits in self.conf_targets.items())))
+        self.result['prestaged'] = all(self.pkg.cache_file(n, c['to'])
+                                       for n, c in plan['packages'].items())
+        if not plan['restart']:
+            if self.params['require_change']:
+                raise vrouter.VrouterError('already on target (%s) and require_change=true'
+                                           % (self.params['version'] or 'recorded state'))
+            return self.result
+        if plan['packages']:
+            self.check_repositories(plan['packages'])
+        if self.params['require_prestaged'] and not self.result['prestaged']:
+            missing = [n for n, c in plan['packages'].items() if not self.pkg.cache_file(n, c['to'])]
+            raise vrouter.VrouterError('require_prestaged=true but not in the package cache: %s '
+                                       '(run vrouter_prestage first)' % ', '.join(missing))
+        self.result['changed'] = True
+        if self.module._diff:
+            self.result['diff'] = diffs
+        if self.module.check_mode:
+            return self.result
+        self.execute(before, plan, names)
+        return self.result
+
+    def execute(self, before, plan, names):
+        self._record(before, status='in_progress')
+        baseline = self._baseline(before)
+        started = time.monotonic()
+        self._step('stop', self.svc.stop)
+        if plan['packages']:
+            self._step('install', self._install, plan['packages'])
+        self._step('conf', self._write_conf)
+        if plan['packages'] and self.params['reload_kmod']:
+            self._step('kmod', self._unload_kmod)
+        self._step('start', self.svc.start)
+        if self.params['wait']:
+            port = vrouter.agent_port(self.params['agent_conf'])
+            client = vrouter.introspect_client(self.params['introspect_host'], port)
+            self._step('xmpp_up', self._wait_xmpp, client)
+            if self.params['route_check'] == 'previous' and baseline is not None:
+                self._step('routes_back', self._wait_routes, client, baseline)
+        self.result['timings']['outage'] = round(time.monotonic() - started, 3)
+        after = self._snapshot(names)
+        self._record(after, status='done')
+
+    # -- steps -----------------------------------------------------------------------------
+    def _step(self, name, func, *args):
+        started = time.monotonic()
+        try:
+            return func(*args)
+        except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
+            raise StepFailed(name, str(exc), command=exc.to_dict())
+        except WaitTimeout as exc:
+            raise StepFailed(name, str(exc), wait=exc.to_dict())
+        except (OSError, IntrospectError) as exc:
+            raise StepFailed(name, '%s: %s' % (name, exc))
+        finally:
+            self.result['timings'][name] = round(time.monotonic() - started, 3)
+
+    def _install(self, changes):
+        wanted = dict((name, change['to']) for name, change in changes.items())
+        _out, downloaded = self.pkg.install(wanted, exclude=vrouter.PROTECTED_PACKAGES)
+        self.result['downloaded'] = downloaded
+        if self.svc.is_running():
+            # A maintainer script (invoke-rc.d ... start) started the old module's service.
+            self.svc.stop()
+
+    def _write_conf(self):
+        for path, edits in sorted(self.conf_targets.items()):
+            if os.path.exists(path):
+                ini_edit.edit_file(path, edits)
+
+    def _unload_kmod(self):
+        if not vrouter.lsmod(self.module.run_command)['loaded']:
+            return
+        rc, out, err = self.module.run_command(['rmmod', '-w', 'vrouter'])
+        if rc != 0 and vrouter.lsmod(self.module.run_command)['loaded']:
+            raise StepFailed('kmod', 'rmmod -w vrouter failed (rc=%s): %s'
+                             % (rc, (err or out).strip()))
+
+    def _wait_xmpp(self, client):
+        targets = [s.split(':')[0] for s in self.params['control_servers'] or []]
+        if self.params['rollback']:
+            targets = vrouter.servers_view(vrouter.read_conf_values(
+                self.params['agent_conf'], vrouter.AGENT_KEYS))['control_servers']
+            targets = [s.split(':')[0] for s in targets]
+        peers = wait_for(lambda: vrouter.xmpp_peers(client), self.params['wait_timeout'],
+                         self.params['wait_interval'],
+                         'XMPP Established to %s' % (', '.join(targets) or 'a control node'),
+                         until=lambda peers: vrouter.xmpp_ready(peers, targets),
+                         retry_on=(IntrospectError,))
+        self.result['xmpp'] = peers
+
+    def _wait_routes(self, client, baseline):
+        def missing():
+            current = vrouter.agent_routes(client)
+            self.result['routes']['after'] = vrouter.route_summary(current)
+            return vrouter.missing_routes(baseline, current)
+        wait_for(missing, self.params['wait_timeout'], self.params['wait_interval'],
+                 'the %d routes held before the swap' % len(baseline),
+                 until=lambda left: not left, retry_on=(IntrospectError,))
+
+    # -- state -----------------------------------------------------------------------------
+    def _snapshot(self, names):
+        return vrouter.snapshot(self.pkg, self.svc, self.module.run_command, names,
+                                self.params['agent_conf'], self.params['nodemgr_conf'],
+                                self.tor_confs)
+
+    def _baseline(self, snap):
+        """Routes held before the stop (None when the agent is down or not answering)."""
+        if not self.params['wait'] or self.params['route_check'] == 'none' \
+                or snap['service']['state'] != 'running':
+            return None
+        port = vrouter.agent_port(self.params['agent_conf'])
+        try:
+            routes = vrouter.agent_routes(vrouter.introspect_client(
+                self.params['introspect_host'], port))
+        except IntrospectError as exc:
+            self.module.warn('no route baseline, the agent introspect did not answer: %s' % exc)
+            return None
+        self.result['routes'] = dict(before=vrouter.route_summary(routes))
+        return routes
+
+    def _state_record(self, snap):
+        return dict(versions=dict((n, snap['packages'][n]['version'])
+                                  for n in self.wanted if n in snap['packages']),
+                    agent_conf=snap['agent_conf'], nodemgr_conf=snap['nodemgr_conf'],
+                    tor_agent_confs=snap['tor_agent_confs'], service=snap['service']['state'])
+
+    def _record(self, snap, status):
+        """Write the fact file. The previous state is recorded once, before the first change
+        from a clean state, and kept by a rollback to it (so a second rollback is a no-op)."""
+        record = dict(self.fact.get('vrouter') or {})
+        if status == 'in_progress' and vrouter.may_record_previous(self.fact) \
+                and self.wanted != (record.get('previous') or {}).get('versions'):
+            record['previous'] = dict(self._state_record(snap), recorded_at=vrouter.now())
+        record.update(status=status, target_versions=self.wanted, updated_at=vrouter.now())
+        if status == 'done':
+            record['current'] = self._state_record(snap)
+            record.pop('failed_step', None)
+            record.pop('host_state', None)
+        self.fact['vrouter'] = record
+        vrouter.write_fact(self.params['fact_file'], self.fact)
+
+    def fail(self, step, msg, names, **details):
+        """Report the step and the state the host is in now; record it in the fact file."""
+        try:
+            snap = self._snapshot(names)
+            previous = (vrouter.previous_state(self.fact) or {}).get('versions')
+            host_state = dict(summary=vrouter.describe_host(snap, self.wanted, previous),
+                              service=snap['service'], packages=snap['packages'],
+                              kmod=snap['kmod'], agent_conf=snap['agent_conf'])
+        except Exception as exc:  # pylint: disable=broad-except
+            host_state = dict(summary='unknown: could not read the host state: %s' % exc)
+        details.setdefault('diagnostics', {})
+        details['diagnostics']['agent_log'] = _tail(AGENT_LOGS)
+        if step not in ('validate',) and not self.module.check_mode:
+            try:
+                self._record_failure(step, host_state['summary'])
+            except OSError as exc:
+                self.module.warn('could not record the failure in %s: %s'
+                                 % (self.params['fact_file'], exc))
+        self.result.update(details)
+        self.module.fail_json(msg='%s failed: %s (host left: %s)' % (step, msg, host_state['summary']),
+                              failed_step=step, host_state=host_state, **self.result)
+
+    def _record_failure(self, step, summary):
+        record = dict(self.fact.get('vrouter') or {})
+        if record.get('status') != 'in_progress':
+            return
+        record.update(status='failed', failed_step=step, host_state=summary,
+                      updated_at=vrouter.now())
+        self.fact['vrouter'] = record
+        vrouter.write_fact(self.params['fact_file'], self.fact)
+
+
+def _package_diff(changes):
+    before = ''.join('%s=%s\n' % (n, c['from']) for n, c in sorted(changes.items()))
+    after = ''.join('%s=%s\n' % (n, c['to']) for n, c in sorted(changes.items()))
+    return dict(before=before, after=after, before_header='packages', after_header='packages')
+
+
+def _tail(paths, lines=15):
+    """The last lines of the first of ``paths`` that has any."""
+    for path in paths:
+        try:
+            with open(path) as handle:
+                text = handle.read().splitlines()[-lines:]
+        except OSError:
+            continue
+        if text:
+            return dict(path=path, lines=text)
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+    )
+    names = [vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
+    try:
+        swap = Swap(module)
+    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError) as exc:
+        module.fail_json(msg=str(exc), failed_step='validate',
+                         host_state=dict(summary='unchanged'))
+    try:
+        result = swap.run()
+    except StepFailed as exc:
+        swap.fail(exc.step, str(exc), names + list(swap.wanted), **exc.details)
+    except vrouter.VrouterError as exc:
+        module.fail_json(msg=str(exc), failed_step='validate',
+                         host_state=dict(summary='unchanged'), **swap.result)
+    except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
+        module.fail_json(msg=str(exc), failed_step='validate',
+                         host_state=dict(summary='unchanged'), **swap.result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,99 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for the compute-side module tests against the lab (import them in a test module).
+
+* ``run_on``: runs one module on a lab container (connection containers.podman.podman), the
+  way the playbooks reach computes, and returns the task result;
+* ``compute``: lab-compute1, put back on v1 (3.2, discovery) before and after the test with
+  the module under test's rollback path, so a failed test leaves the shared lab as it found it;
+* ``broken_repo``: the v2 build 4.0.3.0-63 with a broken agent (h6's build.sh --broken),
+  offered to the compute by a second apt source for the duration of the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+V1, V2, BROKEN = '3.2.14.0-37', '4.0.3.0-62', '4.0.3.0-63'
+V1_CONTROL, V2_CONTROL = '10.99.0.11', '10.99.0.21'
+COMPUTE = 'lab-compute1'
+BROKEN_SOURCE = '/etc/apt/sources.list.d/itest-h8-broken.list'
+BROKEN_DIR = '/srv/itest-h8-broken'
+
+
+def _ansible(collections_path, host, module, args, check=False, diff=False, timeout=300):
+    play = [{'hosts': 'all', 'gather_facts': False,
+             'tasks': [{'name': 'module under test', 'opencontrail.issu.%s' % module: args}]}]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path,
+               ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_NOCOLOR='1',
+               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3',
+               ANSIBLE_RETRY_FILES_ENABLED='0')
+    with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as handle:
+        json.dump(play, handle)
+    playbook = Path(handle.name)
+    try:
+        cmd = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', '%s,' % host,
+               '-c', 'containers.podman.podman', str(playbook)]
+        cmd += ['--check'] if check else []
+        cmd += ['--diff'] if diff else []
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    finally:
+        playbook.unlink()
+    try:
+        return json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts'][host]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError('ansible-playbook failed:\n%s\n%s' % (proc.stdout, proc.stderr))
+
+
+@pytest.fixture
+def run_on(collections_path):
+    """``run_on(host, module, args, check=False, diff=False)`` -> task result dict."""
+    def run(host, module, args, **kwargs):
+        return _ansible(collections_path, host, module, args, **kwargs)
+    return run
+
+
+def back_to_v1(run_on, host):
+    """Rollback through the recorded state when there is one, else explicit v1 parameters."""
+    info = run_on(host, 'vrouter_info', {'gather_routes': False})
+    if info.get('version') == V1 and info['agent_conf']['era'] == '3.x' \
+            and info['service']['state'] == 'running':
+        return info
+    result = run_on(host, 'vrouter_swap', {'version': V1, 'discovery_server': V1_CONTROL,
+                                           'update_cache': True, 'route_check': 'none'})
+    assert not result.get('failed'), result.get('msg')
+    return run_on(host, 'vrouter_info', {'gather_routes': False})
+
+
+@pytest.fixture
+def compute(lab, run_on):
+    """lab-compute1 on v1 with no ISSU record, before and after the test."""
+    lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
+    back_to_v1(run_on, COMPUTE)
+    yield COMPUTE
+    lab.exec(COMPUTE, 'rm', '-f', BROKEN_SOURCE, check=False)
+    back_to_v1(run_on, COMPUTE)
+    lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
+
+
+@pytest.fixture
+def broken_repo(lab, compute, tmp_path):
+    """Publish 4.0.3.0-63 (agent dies at start) to the compute as a file: apt source."""
+    out = tmp_path / 'repo'
+    subprocess.run(['sh', str(REPO_ROOT / 'lab/packages/build.sh'), '--out', str(out),
+                    '--broken=agent'], check=True, capture_output=True, timeout=300)
+    lab.exec(compute, 'mkdir', '-p', BROKEN_DIR)
+    lab.podman('cp', str(out) + '/.', '%s:%s' % (compute, BROKEN_DIR))
+    lab.exec(compute, 'sh', '-c', 'echo "deb [trusted=yes] file:%s ./" >%s && apt-get update -qq'
+             % (BROKEN_DIR, BROKEN_SOURCE))
+    yield BROKEN
+    lab.exec(compute, 'sh', '-c', 'rm -rf %s %s && apt-get update -qq' % (BROKEN_SOURCE, BROKEN_DIR),
+             check=False)

@@ -1,0 +1,106 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vrouter_prestage / vrouter_swap / vrouter_info / vrouter_collectors against a lab compute."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # compute_fixtures.py is beside us
+from compute_fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
+    BROKEN, V1, V1_CONTROL, V2, V2_CONTROL, broken_repo, compute, run_on,
+)
+
+pytestmark = pytest.mark.lab
+
+UPGRADE = {'version': V2, 'control_servers': [V2_CONTROL], 'dns_servers': [V2_CONTROL],
+           'collectors': [V2_CONTROL], 'require_prestaged': True, 'wait_timeout': 90}
+
+
+def established(info):
+    return sorted(p['controller_ip'] for p in info['xmpp'] if p['state'] == 'Established')
+
+
+def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
+    before = run_on(compute, 'vrouter_info', {})
+    assert before['version'] == V1 and established(before) == [V1_CONTROL]
+
+    staged = run_on(compute, 'vrouter_prestage', {'version': V2})
+    assert staged['changed'] and staged['bytes'] > 0, staged
+    assert not run_on(compute, 'vrouter_prestage', {'version': V2})['changed']
+
+    preview = run_on(compute, 'vrouter_swap', UPGRADE, check=True, diff=True)
+    assert preview['changed'] and preview['prestaged']
+    assert preview['plan']['packages']['contrail-vrouter-agent'] == {'from': V1, 'to': V2}
+    assert run_on(compute, 'vrouter_info', {})['version'] == V1   # check mode changed nothing
+
+    swap = run_on(compute, 'vrouter_swap', UPGRADE)
+    assert swap['changed'] and not swap.get('failed'), swap.get('msg')
+    assert swap['downloaded'] == []                          # pre-staged: nothing fetched
+    assert set(swap['timings']) >= {'stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up',
+                                    'routes_back', 'outage'}
+    assert swap['routes']['after']['total'] >= swap['routes']['before']['total']
+
+    after = run_on(compute, 'vrouter_info', {})
+    assert set(p['version'] for n, p in after['packages'].items()) == {V2}
+    assert after['agent_conf']['era'] == '4.x'
+    assert after['agent_conf']['control_servers'] == ['%s:5269' % V2_CONTROL]
+    assert after['agent_conf']['discovery_server'] is None
+    assert established(after) == [V2_CONTROL]
+    assert after['issu']['vrouter']['previous']['versions']['contrail-vrouter-agent'] == V1
+
+    again = run_on(compute, 'vrouter_swap', UPGRADE)
+    assert not again['changed'] and 'timings' not in again or again['timings'] == {}
+
+    rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
+    assert rollback['changed'] and not rollback.get('failed'), rollback.get('msg')
+    back = run_on(compute, 'vrouter_info', {})
+    assert set(p['version'] for p in back['packages'].values()) == {V1}
+    assert back['agent_conf']['discovery_server'] == V1_CONTROL
+    assert back['agent_conf']['era'] == '3.x' and established(back) == [V1_CONTROL]
+    assert not run_on(compute, 'vrouter_swap', {'rollback': True})['changed']
+
+
+def test_bad_input_changes_nothing(compute, run_on):
+    missing = run_on(compute, 'vrouter_swap', {'version': '4.0.3.0-99', 'update_cache': True})
+    assert missing['failed'] and missing['failed_step'] == 'validate'
+    assert 'contrail-vrouter-agent=4.0.3.0-99' in missing['msg']
+    conflict = run_on(compute, 'vrouter_swap', {'version': V2, 'discovery_server': V1_CONTROL})
+    assert conflict['failed'] and 'conflicting era keys' in conflict['msg']
+    same = run_on(compute, 'vrouter_swap', {'version': V1, 'require_change': True})
+    assert same['failed'] and 'already on target' in same['msg']
+    unknown = run_on(compute, 'vrouter_swap', {'version': V2, 'service_manager': 'upstart'})
+    assert unknown['failed']
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+
+
+def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, broken_repo,
+                                                                    run_on):
+    args = dict(UPGRADE, version=broken_repo, require_prestaged=False, wait_timeout=15)
+    result = run_on(compute, 'vrouter_swap', args)
+    assert result['failed'] and result['failed_step'] == 'xmpp_up', result.get('msg')
+    assert 'libtbb' in ' '.join(result['diagnostics']['agent_log']['lines'])
+    state = result['host_state']
+    assert '11/11 at target' in state['summary'] or 'at target' in state['summary']
+    assert state['packages']['contrail-vrouter-agent']['version'] == BROKEN
+    info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert info['issu']['vrouter']['status'] == 'failed'
+    assert info['issu']['vrouter']['failed_step'] == 'xmpp_up'
+    rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
+    assert not rollback.get('failed'), rollback.get('msg')
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+
+
+def test_collectors_switch_and_revert(compute, run_on):
+    result = run_on(compute, 'vrouter_collectors', {'collectors': [V2_CONTROL]}, diff=True)
+    assert result['changed'] and 'contrail-vrouter-agent:restart' in result['reloaded']
+    info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert info['agent_conf']['collectors'] == ['%s:8086' % V2_CONTROL]
+    assert info['nodemgr_conf']['COLLECTOR/server_list'] == '%s:8086' % V2_CONTROL
+    assert not run_on(compute, 'vrouter_collectors', {'collectors': [V2_CONTROL]})['changed']
+    reverted = run_on(compute, 'vrouter_collectors', {'state': 'absent'})
+    assert reverted['changed']
+    info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert info['agent_conf']['collectors'] == [] and info['nodemgr_conf']['COLLECTOR/server_list'] is None
