@@ -1,0 +1,309 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: config_backup
+short_description: Dump a Contrail cluster's whole config as JSON with a sha256 checksum, or verify a dump
+version_added: 1.0.0
+description:
+  - O(mode=dump) reads every object of every type the config API lists on its homepage (or of
+    O(types)) with one C(list detail=true) request per type, in parallel, and writes them as one
+    JSON document to O(path), with its sha256 in C(<path>.sha256) (the format of C(sha256sum),
+    so C(sha256sum -c) checks it).
+  - Both files are written atomically (a temporary file in the same directory, then a rename)
+    with mode C(0600), since the config holds secrets such as BGP md5 keys.
+  - The document is canonical (sorted keys, objects sorted by uuid, no timestamp of its own),
+    so dumping an unchanged config again produces the same bytes and reports C(changed=false).
+  - O(mode=verify) checks the dump against its checksum file, then compares it with the live
+    API using the same rules as M(opencontrail.issu.config_compare) (which fields are ignored
+    and why is documented there). A checksum mismatch always fails; a difference fails with
+    O(fail_on_diff=true).
+  - The ISSU dumps v1 before anything changes, so the config can be checked (or rebuilt) later.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.vnc_api
+attributes:
+  check_mode:
+    support: full
+    description: In dump mode reads the API and reports whether the dump would change, without writing. Verify only reads.
+  diff_mode:
+    support: full
+    description: In dump mode shows the checksum and object count of the file before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the host that keeps the dump (the C(issu_task) host).
+options:
+  path:
+    description: The dump file. Its checksum is C(<path>.sha256). The directory must exist.
+    type: path
+    required: true
+  mode:
+    description: V(dump) writes the dump; V(verify) checks it.
+    type: str
+    default: dump
+    choices: [dump, verify]
+  types:
+    description:
+      - Resource types to dump. Default is every collection of the API's homepage.
+      - In verify mode the types of the dump are compared; this option is ignored.
+    type: list
+    elements: str
+  exclude_types:
+    description: Resource types not to dump.
+    type: list
+    elements: str
+    default: []
+  ignore_fields:
+    description: In verify mode, more fields to leave out of the comparison (see M(opencontrail.issu.config_compare)).
+    type: list
+    elements: str
+    default: []
+  fail_on_diff:
+    description: In verify mode, fail when the live config differs from the dump.
+    type: bool
+    default: true
+  max_items:
+    description: In verify mode, longest list of missing, extra and different objects returned.
+    type: int
+    default: 100
+  workers:
+    description: Types read in parallel.
+    type: int
+    default: 8
+seealso:
+  - module: opencontrail.issu.config_compare
+'''
+
+EXAMPLES = r'''
+- name: Back up v1's config before the ISSU changes anything
+  opencontrail.issu.config_backup:
+    api_server_host: 10.99.0.11
+    path: /var/lib/contrail-issu/v1-config.json
+
+- name: The live v1 config still matches the backup
+  opencontrail.issu.config_backup:
+    api_server_host: 10.99.0.11
+    path: /var/lib/contrail-issu/v1-config.json
+    mode: verify
+'''
+
+RETURN = r'''
+path:
+  description: The dump file.
+  returned: always
+  type: str
+  sample: /var/lib/contrail-issu/v1-config.json
+sha256:
+  description: sha256 of the dump file (in dump mode, of the file as written or as it would be written).
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+objects:
+  description: Number of objects in the dump.
+  returned: always
+  type: int
+  sample: 1523
+counts:
+  description:
+    - Objects per type in the dump (dump mode).
+    - The comparison counts per type (verify mode), with keys C(backup), C(live), C(missing), C(extra) and C(different).
+  returned: always
+  type: dict
+  sample: {virtual-network: 12}
+equal:
+  description: Verify mode, whether the live config matches the dump.
+  returned: when O(mode=verify)
+  type: bool
+  sample: true
+missing:
+  description: Verify mode, objects in the dump and not live (at most O(max_items)).
+  returned: when O(mode=verify)
+  type: list
+  elements: dict
+extra:
+  description: Verify mode, objects live and not in the dump (at most O(max_items)).
+  returned: when O(mode=verify)
+  type: list
+  elements: dict
+different:
+  description: Verify mode, objects whose compared content differs, with the differing fields (at most O(max_items)).
+  returned: when O(mode=verify)
+  type: list
+  elements: dict
+'''
+
+import hashlib
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
+    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
+    compare_snapshots, fetch_snapshot, select_types,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
+    VncClient, VncError,
+)
+
+FORMAT = 'opencontrail.issu.config_backup/1'
+
+
+class BackupError(Exception):
+    """A dump that cannot be written or trusted."""
+
+
+def render_dump(snapshot, api_server):
+    """Canonical bytes of a dump: served types only, objects sorted by uuid, sorted keys."""
+    types = dict((t, sorted(objs, key=lambda o: o['uuid']))
+                 for t, objs in snapshot.items() if objs is not None)
+    doc = {'format': FORMAT, 'api_server': api_server, 'types': types}
+    return json.dumps(doc, sort_keys=True, separators=(',', ':')).encode('utf-8')
+
+
+def sha256_line(digest, path):
+    """The checksum file's content, as ``sha256sum`` writes it."""
+    return '%s  %s\n' % (digest, os.path.basename(path))
+
+
+def write_atomic(path, data):
+    """Write ``data`` to ``path`` through a 0600 temp file in the same directory + rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise BackupError('directory %s does not exist' % directory)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def file_sha256(path):
+    sha = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def recorded_sha256(path):
+    """The digest in ``<path>.sha256``; None when there is no checksum file."""
+    try:
+        with open(path + '.sha256') as handle:
+            return handle.read().split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def load_dump(path):
+    """The dump's document, after checking it against its checksum file."""
+    if not os.path.isfile(path):
+        raise BackupError('no dump at %s' % path)
+    expected, actual = recorded_sha256(path), file_sha256(path)
+    if expected is None:
+        raise BackupError('no checksum file %s.sha256' % path)
+    if expected != actual:
+        raise BackupError('checksum mismatch for %s: %s.sha256 says %s, the file has %s'
+                          % (path, path, expected, actual))
+    with open(path, 'rb') as handle:
+        doc = json.loads(handle.read().decode('utf-8'))
+    if doc.get('format') != FORMAT:
+        raise BackupError('%s is not a dump of this module (format %r)'
+                          % (path, doc.get('format')))
+    return doc, actual
+
+
+def file_state(path):
+    """sha256 of an existing dump and the one its checksum file records; None if no dump."""
+    if not os.path.isfile(path):
+        return None
+    return dict(sha256=file_sha256(path), checksum_file=recorded_sha256(path))
+
+
+def dump(module, client):
+    params = module.params
+    path = params['path']
+    types = select_types(client, params['types'], params['exclude_types'])
+    snapshot = fetch_snapshot(client, types, params['workers'])
+    data = render_dump(snapshot, '%s:%s' % (params['api_server_host'],
+                                            params['api_server_port']))
+    digest = hashlib.sha256(data).hexdigest()
+    before = file_state(path)
+    changed = before != dict(sha256=digest, checksum_file=digest)
+    if changed and not module.check_mode:
+        write_atomic(path, data)
+        write_atomic(path + '.sha256', sha256_line(digest, path).encode('utf-8'))
+    counts = dict((t, len(objs)) for t, objs in snapshot.items() if objs)
+    result = dict(changed=changed, path=path, sha256=digest, counts=counts,
+                  objects=sum(counts.values()))
+    if module._diff:
+        result['diff'] = dict(before=before or {}, after=dict(sha256=digest, checksum_file=digest,
+                                                              objects=result['objects']))
+    return result
+
+
+def verify(module, client):
+    params = module.params
+    doc, digest = load_dump(params['path'])
+    saved = doc['types']
+    live = fetch_snapshot(client, sorted(saved), params['workers'])
+    comparison = compare_snapshots(saved, live, params['ignore_fields'], params['max_items'],
+                                   labels=('backup', 'live'))
+    result = dict(comparison.as_dict(), changed=False, path=params['path'], sha256=digest,
+                  objects=sum(len(objs) for objs in saved.values()))
+    if params['fail_on_diff'] and not comparison.equal:
+        module.fail_json(msg='live config differs from %s: %s'
+                         % (params['path'], comparison.summary()), **result)
+    return result
+
+
+def argument_spec():
+    spec = api_connection_argument_spec()
+    spec.update(
+        path=dict(type='path', required=True),
+        mode=dict(type='str', default='dump', choices=['dump', 'verify']),
+        types=dict(type='list', elements='str'),
+        exclude_types=dict(type='list', elements='str', default=[]),
+        ignore_fields=dict(type='list', elements='str', default=[]),
+        fail_on_diff=dict(type='bool', default=True),
+        max_items=dict(type='int', default=100),
+        workers=dict(type='int', default=8),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_if=API_CONNECTION_REQUIRED_IF)
+    client = VncClient.from_params(module.params)
+    try:
+        if module.params['mode'] == 'dump':
+            result = dump(module, client)
+        else:
+            result = verify(module, client)
+    except (VncError, BackupError, OSError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

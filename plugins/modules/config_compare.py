@@ -1,0 +1,274 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: config_compare
+short_description: Compare the whole config of two Contrail clusters (v1 and v2) object by object
+version_added: 1.0.0
+description:
+  - Reads every object of the given types (or of every type the v1 API lists on its homepage)
+    from two config APIs, with one C(list detail=true) request per type and per cluster, the
+    types and both clusters read in parallel threads. No object is read individually.
+  - Matches objects by uuid and compares their fq_name and a sha256 digest of their properties
+    and refs. Returns counts per type and the objects missing in v2, extra in v2 and different.
+  - "Ignored because they legitimately differ: C(href), C(parent_href) and the C(href) of refs
+    (they name the API server that answered, and 4.0 gives refs no C(href));
+    C(name) (computed from C(fq_name)); C(id_perms.created) and C(id_perms.last_modified)
+    (a replayed update rewrites them); properties whose value is C(null) (a newer release
+    reports new properties as C(null) where the older omits them). Refs are compared as a set."
+  - C(perms2) is compared, since the sync copies it verbatim and a difference changes who sees
+    an object. Further fields can be ignored with O(ignore_fields).
+  - With O(fail_on_diff=true) it is a gate - the task fails when the configs differ.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs anywhere both config APIs are reachable, normally the C(issu_task) host.
+options:
+  v1:
+    description: Connection to the config API of the cluster upgraded from (the reference).
+    type: dict
+    required: true
+    suboptions: &api_connection
+      api_server_host:
+        description:
+          - Address of the Contrail config API server (contrail-api, VNC REST).
+        type: str
+        required: true
+      api_server_port:
+        description:
+          - TCP port of the config API.
+        type: int
+        default: 8082
+      api_server_use_ssl:
+        description:
+          - Use HTTPS to reach the config API.
+        type: bool
+        default: false
+      validate_certs:
+        description:
+          - Verify the server certificate when C(api_server_use_ssl=true) and for keystone over HTTPS.
+          - A certificate that fails verification is an error; it is never retried.
+        type: bool
+        default: true
+      ca_cert:
+        description:
+          - PEM file of the CA that signed the API server (and keystone) certificates.
+        type: path
+      auth_type:
+        description:
+          - V(noauth) sends no token (C(aaa_mode=no-auth) or C(auth=noauth) on the server).
+          - V(keystone) gets a token from C(keystone_auth_url) and sends it as C(X-Auth-Token);
+            a C(401) answer makes the module authenticate again once.
+        type: str
+        choices: [noauth, keystone]
+        default: noauth
+      keystone_auth_url:
+        description:
+          - Keystone endpoint, for example V(http://10.0.0.5:35357/v3) or V(http://10.0.0.5:35357/v2.0).
+          - A URL ending in C(/v2.0) uses the keystone v2.0 token API; any other URL uses v3
+            (C(/v3) is appended when missing).
+          - Required when C(auth_type=keystone).
+        type: str
+      username:
+        description:
+          - Keystone user name. Required when C(auth_type=keystone).
+        type: str
+      password:
+        description:
+          - Keystone password. Required when C(auth_type=keystone). Never logged.
+        type: str
+      tenant_name:
+        description:
+          - Keystone tenant (v2.0) or project (v3) the token is scoped to.
+        type: str
+        default: admin
+        aliases: [project_name]
+      user_domain_name:
+        description:
+          - Keystone v3 domain of C(username).
+        type: str
+        default: Default
+      project_domain_name:
+        description:
+          - Keystone v3 domain of C(tenant_name).
+        type: str
+        default: Default
+      timeout:
+        description:
+          - Seconds to wait for each HTTP answer.
+        type: int
+        default: 30
+      api_retries:
+        description:
+          - How many times a request is retried after a connection error or an HTTP 502, 503 or 504,
+            with exponential backoff from 0.5 seconds. Other errors are reported at once.
+        type: int
+        default: 3
+  v2:
+    description: Connection to the config API of the cluster upgraded to.
+    type: dict
+    required: true
+    suboptions: *api_connection
+  types:
+    description:
+      - Resource types to compare (V(virtual-network) or V(virtual_network)).
+        Default is every collection of the v1 API's homepage.
+    type: list
+    elements: str
+  exclude_types:
+    description: Resource types not to compare.
+    type: list
+    elements: str
+    default: []
+  ignore_fields:
+    description:
+      - More fields to leave out of the comparison, as top-level names (V(display_name)) or
+        dotted paths (V(id_perms.description)).
+    type: list
+    elements: str
+    default: []
+  max_items:
+    description: Longest list of missing, extra and different objects returned (counts are always complete).
+    type: int
+    default: 100
+  workers:
+    description: Types read in parallel per cluster.
+    type: int
+    default: 8
+  fail_on_diff:
+    description: Fail when an object is missing, extra or different.
+    type: bool
+    default: false
+seealso:
+  - module: opencontrail.issu.config_backup
+"""
+
+EXAMPLES = r"""
+- name: v2 holds exactly v1's config (gate before the computes move)
+  opencontrail.issu.config_compare:
+    v1: {api_server_host: 10.99.0.11}
+    v2: {api_server_host: 10.99.0.21}
+    fail_on_diff: true
+
+- name: Compare only networks and ports
+  opencontrail.issu.config_compare:
+    v1: {api_server_host: 10.99.0.11}
+    v2: {api_server_host: 10.99.0.21}
+    types: [virtual-network, virtual-machine-interface]
+  register: compare
+"""
+
+RETURN = r"""
+equal:
+  description: Whether no object is missing, extra or different.
+  returned: success, and failure with O(fail_on_diff)
+  type: bool
+  sample: true
+counts:
+  description:
+    - Per type, the objects in v1 and v2 and how many are missing, extra and different.
+    - Types without objects on either side are left out.
+  returned: success, and failure with O(fail_on_diff)
+  type: dict
+  sample: {virtual-network: {v1: 12, v2: 12, missing: 0, extra: 0, different: 0}}
+totals:
+  description: The same counts summed over all types.
+  returned: success, and failure with O(fail_on_diff)
+  type: dict
+  sample: {v1: 1523, v2: 1523, missing: 0, extra: 0, different: 0}
+missing:
+  description: Objects in v1 and not in v2 (at most O(max_items)).
+  returned: success, and failure with O(fail_on_diff)
+  type: list
+  elements: dict
+  sample: [{type: virtual-network, uuid: 2b6b3c1e-9f0e-4c55-8e53-1b8c3f0e2a11, fq_name: [default-domain, admin, vn1]}]
+extra:
+  description: Objects in v2 and not in v1 (at most O(max_items)), same shape as RV(missing).
+  returned: success, and failure with O(fail_on_diff)
+  type: list
+  elements: dict
+different:
+  description: Objects in both whose compared content differs, with the top-level fields that differ (at most O(max_items)).
+  returned: success, and failure with O(fail_on_diff)
+  type: list
+  elements: dict
+  sample: [{type: virtual-network, uuid: 2b6b3c1e-9f0e-4c55-8e53-1b8c3f0e2a11, fq_name: [default-domain, admin, vn1], fields: [network_ipam_refs]}]
+unserved_types:
+  description: Per cluster, the compared types its API does not know (HTTP 404); they count as empty.
+  returned: success, and failure with O(fail_on_diff)
+  type: dict
+  sample: {v1: [], v2: []}
+types:
+  description: The types compared.
+  returned: success, and failure with O(fail_on_diff)
+  type: list
+  elements: str
+  sample: [virtual-network]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
+    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
+    compare_snapshots, fetch_snapshots, select_types, unserved_types,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
+    VncClient, VncError,
+)
+
+
+def connection_option():
+    return dict(type='dict', required=True, options=api_connection_argument_spec(),
+                required_if=API_CONNECTION_REQUIRED_IF)
+
+
+def argument_spec():
+    return dict(
+        v1=connection_option(),
+        v2=connection_option(),
+        types=dict(type='list', elements='str'),
+        exclude_types=dict(type='list', elements='str', default=[]),
+        ignore_fields=dict(type='list', elements='str', default=[]),
+        max_items=dict(type='int', default=100),
+        workers=dict(type='int', default=8),
+        fail_on_diff=dict(type='bool', default=False),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
+    try:
+        types = select_types(clients[0], params['types'], params['exclude_types'])
+        v1, v2 = fetch_snapshots(clients, types, params['workers'])
+    except VncError as exc:
+        module.fail_json(msg=str(exc))
+    result = compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'])
+    output = dict(result.as_dict(), types=types, changed=False,
+                  unserved_types=dict(v1=unserved_types(v1), v2=unserved_types(v2)))
+    if params['fail_on_diff'] and not result.equal:
+        module.fail_json(msg='configs differ: %s' % result.summary(), **output)
+    module.exit_json(**output)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,45 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""config_compare against the lab's v1 and v2 config APIs."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # lab_fixtures.py is beside us
+from lab_fixtures import PARENT, api, scratch_routers, v1_api, v2_api  # noqa: E402,F401 pylint: disable=unused-import
+
+pytestmark = pytest.mark.lab
+
+
+def test_a_cluster_equals_itself(run_module, v1_api):
+    result = run_module('config_compare', {'v1': v1_api, 'v2': v1_api, 'fail_on_diff': True},
+                        check=True)
+    assert not result.get('failed') and not result['changed'], result.get('msg')
+    assert result['equal'] and result['totals']['v1'] == result['totals']['v2'] > 0
+    assert 'bgp-router' in result['types'] and 'virtual-network' in result['counts']
+
+
+def test_an_object_only_in_v1_is_missing_and_gates(run_module, v1_api, v2_api, api,
+                                                   scratch_routers):
+    name = scratch_routers + 'only-v1'
+    uuid = api['v1'].create('bgp-router', {
+        'parent_type': 'routing-instance', 'fq_name': PARENT + [name],
+        'bgp_router_parameters': {'router_type': 'router', 'address': '10.99.0.207',
+                                  'identifier': '10.99.0.207', 'autonomous_system': 65000}})
+    args = {'v1': v1_api, 'v2': v2_api, 'types': ['bgp_router']}
+    result = run_module('config_compare', args)
+    assert not result.get('failed') and not result['equal']
+    assert dict(type='bgp-router', uuid=uuid, fq_name=PARENT + [name]) in result['missing']
+    counts = result['counts']['bgp-router']
+    assert counts['v1'] - counts['missing'] == counts['v2'] - counts['extra']
+    gate = run_module('config_compare', dict(args, fail_on_diff=True))
+    assert gate['failed'] and 'configs differ' in gate['msg'] and 'missing in v2' in gate['msg']
+
+
+def test_unreachable_api_is_a_clear_error(run_module, v1_api):
+    result = run_module('config_compare', {
+        'v1': v1_api, 'v2': dict(v1_api, api_server_port=1, api_retries=0)})
+    assert result['failed'] and 'cannot connect' in result['msg']

@@ -1,0 +1,137 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Normalisation, digests and comparison of config snapshots (no API needed)."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import config_compare as cc
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncError
+
+
+def vn(uuid, name, host='10.0.0.1', **extra):
+    obj = {'uuid': uuid, 'fq_name': ['default-domain', 'admin', name], 'name': name,
+           'href': 'http://%s:8082/virtual-network/%s' % (host, uuid),
+           'parent_href': 'http://%s:8082/project/p' % host, 'parent_uuid': 'p',
+           'parent_type': 'project',
+           'id_perms': {'enable': True, 'created': '2017-01-01T00:00:00',
+                        'last_modified': '2017-01-01T00:00:00', 'description': None},
+           'perms2': {'owner': 'cloud-admin', 'owner_access': 7, 'global_access': 0,
+                      'share': []},
+           'network_ipam_refs': [
+               {'to': ['d', 'p', 'ipam1'], 'uuid': 'i1', 'attr': {'x': 1},
+                'href': 'http://%s:8082/network-ipam/i1' % host},
+               {'to': ['d', 'p', 'ipam2'], 'uuid': 'i2', 'attr': None,
+                'href': 'http://%s:8082/network-ipam/i2' % host}]}
+    obj.update(extra)
+    return obj
+
+
+def release_40(obj):
+    """The same object as a 4.0 server on another host lists it: refs without href,
+    new properties reported as null, timestamps rewritten by a replayed update."""
+    obj = copy.deepcopy(obj)
+    obj['href'] = obj['href'].replace('10.0.0.1', '10.0.0.2')
+    obj['parent_href'] = obj['parent_href'].replace('10.0.0.1', '10.0.0.2')
+    obj['network_ipam_refs'] = [dict((k, v) for k, v in r.items() if k != 'href')
+                                for r in reversed(obj['network_ipam_refs'])]
+    obj['id_perms']['last_modified'] = '2018-05-05T10:00:00.123456'
+    obj['new_in_40'] = None
+    return obj
+
+
+def test_legitimate_differences_are_ignored():
+    a = vn('u1', 'vn1')
+    assert cc.digest(cc.normalize(a)) == cc.digest(cc.normalize(release_40(a)))
+
+
+def test_real_differences_are_detected():
+    a = vn('u1', 'vn1')
+    for change in ({'perms2': dict(a['perms2'], global_access=5)},
+                   {'network_ipam_refs': a['network_ipam_refs'][:1]},
+                   {'display_name': 'other'},
+                   {'id_perms': dict(a['id_perms'], enable=False)}):
+        b = dict(release_40(a), **change)
+        assert cc.digest(cc.normalize(a)) != cc.digest(cc.normalize(b)), change
+
+
+def test_ignore_fields_takes_top_level_and_dotted_paths():
+    a = vn('u1', 'vn1')
+    b = dict(a, display_name='x', id_perms=dict(a['id_perms'], description='y'))
+    assert cc.normalize(a, ['display_name', 'id_perms.description']) == \
+        cc.normalize(b, ['display_name', 'id_perms.description'])
+    assert 'display_name' in b  # the input is not modified
+
+
+def test_compare_reports_missing_extra_different_with_counts_and_cap():
+    left = {'virtual-network': [vn('u%d' % i, 'vn%d' % i) for i in range(5)],
+            'project': []}
+    right_vns = [release_40(o) for o in left['virtual-network'][1:]]
+    right_vns[0]['display_name'] = 'changed'
+    right_vns.append(vn('x1', 'extra1'))
+    right_vns.append(vn('x2', 'extra2'))
+    result = cc.compare_snapshots(left, {'virtual-network': right_vns}, max_items=1)
+    assert result.counts == {'virtual-network': dict(v1=5, v2=6, missing=1, extra=2,
+                                                     different=1)}
+    assert result.totals == dict(v1=5, v2=6, missing=1, extra=2, different=1)
+    assert result.missing == [dict(type='virtual-network', uuid='u0',
+                                   fq_name=['default-domain', 'admin', 'vn0'])]
+    assert len(result.extra) == 1  # capped, the count stays complete
+    assert result.different[0]['fields'] == ['display_name']
+    assert not result.equal
+    assert result.summary().startswith('5 objects in v1, 6 in v2: 1 missing in v2')
+
+
+def test_equal_snapshots_and_unserved_types_count_as_empty():
+    snap = {'virtual-network': [vn('u1', 'vn1')], 'card': None}
+    result = cc.compare_snapshots(snap, {'virtual-network': [release_40(vn('u1', 'vn1'))]})
+    assert result.equal and 'card' not in result.counts
+    assert cc.unserved_types(snap) == ['card']
+
+
+def test_collection_types_come_from_homepage_collection_links():
+    homepage = {'links': [
+        {'link': {'rel': 'root', 'name': 'config-root', 'href': 'h', 'method': None}},
+        {'link': {'rel': 'collection', 'name': 'virtual-network', 'href': 'h', 'method': None}},
+        {'link': {'rel': 'resource-base', 'name': 'virtual-network', 'href': 'h',
+                  'method': None}},
+        {'link': {'rel': 'collection', 'name': 'bgp-router', 'href': 'h', 'method': None}}]}
+    assert cc.collection_types(homepage) == ['bgp-router', 'virtual-network']
+
+
+class ListingClient:
+    """Serves detail lists from a dict; unknown types answer 404 like the API."""
+
+    def __init__(self, objects):
+        self.objects = objects
+        self.listed = []
+
+    def homepage(self):
+        return {'links': [{'link': {'rel': 'collection', 'name': t}} for t in self.objects]}
+
+    def list(self, obj_type, detail=False):
+        self.listed.append((obj_type, detail))
+        if obj_type not in self.objects:
+            raise VncError("Resource type '%s' not found" % obj_type, status=404)
+        return self.objects[obj_type]
+
+
+def test_fetch_reads_one_detail_list_per_type_and_marks_unserved_types():
+    client = ListingClient({'virtual-network': [vn('u1', 'vn1')], 'project': []})
+    types = cc.select_types(client, None, ['project'])
+    assert types == ['virtual-network']
+    snapshot = cc.fetch_snapshot(client, types + ['card'], workers=4)
+    assert snapshot == {'virtual-network': [vn('u1', 'vn1')], 'card': None}
+    assert sorted(client.listed) == [('card', True), ('virtual-network', True)]
+
+
+def test_fetch_raises_other_errors():
+    class Broken(ListingClient):
+        def list(self, obj_type, detail=False):
+            raise VncError('cannot connect', status=None)
+    try:
+        cc.fetch_snapshot(Broken({}), ['virtual-network'])
+    except VncError as exc:
+        assert 'cannot connect' in str(exc)
+    else:
+        raise AssertionError('no error raised')
