@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: config_service_hold
+short_description: Hold v2's schema transformer, svc-monitor and device-manager down during the ISSU, and release them
+version_added: 1.0.0
+description:
+  - During the ISSU, v2 must not derive or allocate anything by itself (routing instances,
+    route targets, IDs); those come from v1 through the sync, and post-sync/zk-sync overwrite
+    v2's copies at finalize. So C(contrail-schema), C(contrail-svc-monitor) and
+    C(contrail-device-manager) stay stopped on v2 until finalize.
+  - V(held) with supervisor (3.2, 4.0 on trusty) - C(autostart=false) and C(autorestart=false)
+    in C([program:<service>]) of C(/etc/contrail/supervisord_config_files/<service>.ini), the
+    new settings loaded with C(supervisorctl reread) and C(update) on the C(supervisor-config)
+    socket, and the program stopped. So the services stay down across
+    C(service supervisor-config restart), a reboot or a package upgrade.
+  - With O(nodemgr=true) C(contrail-config-nodemgr) is held the same way
+    (C([eventlistener:contrail-config-nodemgr])), as C(issu_process.sh) does, so it does not
+    raise alarms for the stopped services.
+  - V(held) with systemd (4.0 on xenial) - C(systemctl disable) and C(stop) of each unit.
+  - V(released) undoes it - C(autostart=true) and C(autorestart=true) loaded and the programs
+    started, or C(systemctl enable) and C(start).
+  - Run it on B(every) v2 config node, because a single node left running its schema transformer
+    allocates for the whole cluster (LP 1642780).
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the file edits and the stops or starts it would do, without doing them.
+  diff_mode:
+    support: full
+    description: Shows each C(.ini) file before and after (supervisor hosts).
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on a v2 config node.
+options:
+  state:
+    description: V(held) or V(released).
+    type: str
+    default: held
+    choices: [held, released]
+  services:
+    description: The config services to hold or release.
+    type: list
+    elements: str
+    default: [contrail-schema, contrail-svc-monitor, contrail-device-manager]
+  nodemgr:
+    description: Also hold or release C(contrail-config-nodemgr).
+    type: bool
+    default: true
+  manager:
+    description: V(auto) uses supervisor when the host has C(supervisor-config), else systemd.
+    type: str
+    default: auto
+    choices: [auto, supervisor, systemd]
+  ini_dir:
+    description: Directory of the supervisor C(.ini) files of the config role.
+    type: path
+    default: /etc/contrail/supervisord_config_files
+seealso:
+  - module: opencontrail.issu.issu_sync
+'''
+
+EXAMPLES = r'''
+- name: Hold v2's allocating services on every v2 config node (LP 1642780)
+  opencontrail.issu.config_service_hold:
+    state: held
+  delegate_to: "{{ item }}"
+  loop: "{{ groups['contrail_v2_controllers'] }}"
+
+- name: Finalize - release them
+  opencontrail.issu.config_service_hold:
+    state: released
+'''
+
+RETURN = r'''
+manager:
+  description: V(supervisor) or V(systemd).
+  returned: always
+  type: str
+actions:
+  description: What was done (or would be done in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [edit /etc/contrail/supervisord_config_files/contrail-schema.ini, supervisorctl stop contrail-schema]
+services:
+  description: State of each service after the module, as supervisor or systemd reports it.
+  returned: always
+  type: dict
+  sample: {contrail-schema: STOPPED, contrail-svc-monitor: STOPPED}
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text, write_atomic
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
+    ServiceError,
+    SupervisorRole,
+    detect,
+)
+
+NODEMGR = 'contrail-config-nodemgr'
+#: Supervisor states in which a program is (or is about to be) running.
+ACTIVE_STATES = ('RUNNING', 'STARTING', 'BACKOFF')
+
+
+def section_of(service):
+    kind = 'eventlistener' if service == NODEMGR else 'program'
+    return '%s:%s' % (kind, service)
+
+
+class SupervisorHold:
+    """Hold/release through the .ini files and the supervisor-config socket."""
+
+    kind = 'supervisor'
+
+    def __init__(self, module, services):
+        self.module, self.services = module, services
+        self.ctl = issu_sync.SupervisorCtl(module.run_command,
+                                           SupervisorRole(module.run_command, 'config').socket())
+        self.diffs = []
+
+    def ini_path(self, service):
+        return os.path.join(self.module.params['ini_dir'], '%s.ini' % service)
+
+    def plan_file(self, service, held):
+        """(path, before, after) of the service's .ini with autostart/autorestart set."""
+        path = self.ini_path(service)
+        before = read_text(path)
+        if ('[%s]' % section_of(service)) not in before:
+            raise ServiceError('%s has no [%s] section: is %s installed on this node?'
+                               % (path, section_of(service), service))
+        value = 'false' if held else 'true'
+        after, _keys = apply_edits(before, [(section_of(service), 'autostart', value),
+                                            (section_of(service), 'autorestart', value)])
+        return path, before, after
+
+    def apply(self, held, check_mode):
+        """Edit the .ini files that differ, load them, stop/start what `update` does not."""
+        actions, changed_files = [], []
+        for service in self.services:
+            path, before, after = self.plan_file(service, held)
+            if before != after:
+                changed_files.append((service, path, after))
+                actions.append('edit %s' % path)
+                self.diffs.append(dict(before_header=path, after_header=path,
+                                       before=before, after=after))
+        if changed_files:
+            # `update` re-adds each changed program: it stays stopped when held (autostart
+            # false) and starts when released.
+            actions += ['supervisorctl reread', 'supervisorctl update %s'
+                        % ' '.join(service for service, _p, _t in changed_files)]
+        edited = set(service for service, _p, _t in changed_files)
+        states = self.ctl.states()
+        for service in self.services:
+            if service in edited:
+                continue
+            active = states.get(service) in ACTIVE_STATES
+            if held and active:
+                actions.append('supervisorctl stop %s' % service)
+            elif not held and not active:
+                actions.append('supervisorctl start %s' % service)
+        if not check_mode:
+            self._run(actions, changed_files)
+        return actions
+
+    def _run(self, actions, changed_files):
+        for _service, path, text in changed_files:
+            write_atomic(path, text)
+        for action in actions:
+            if action.startswith('supervisorctl '):
+                self.ctl.ctl(*action.split()[1:])
+
+    def states(self):
+        states = self.ctl.states()
+        return dict((s, states.get(s, 'UNKNOWN')) for s in self.services)
+
+
+class SystemdHold:
+    """Hold/release with systemctl disable+stop / enable+start."""
+
+    kind = 'systemd'
+    diffs = ()
+
+    def __init__(self, module, services):
+        self.module, self.services = module, services
+
+    def _query(self, verb, unit):
+        _rc, out, _err = self.module.run_command(['systemctl', verb, unit])
+        return out.strip()
+
+    def apply(self, held, check_mode):
+        actions = []
+        for unit in self.services:
+            enabled = self._query('is-enabled', unit) == 'enabled'
+            active = self._query('is-active', unit) in ('active', 'activating')
+            if held:
+                actions += ['systemctl disable %s' % unit] if enabled else []
+                actions += ['systemctl stop %s' % unit] if active else []
+            else:
+                actions += ['systemctl enable %s' % unit] if not enabled else []
+                actions += ['systemctl start %s' % unit] if not active else []
+        if not check_mode:
+            for action in actions:
+                rc, out, err = self.module.run_command(action.split())
+                if rc != 0:
+                    raise ServiceError('%s failed (rc=%s): %s' % (action, rc, (err or out).strip()))
+        return actions
+
+    def states(self):
+        return dict((unit, self._query('is-active', unit)) for unit in self.services)
+
+
+def pick(module, services):
+    which = module.params['manager']
+    if which == 'auto':
+        which = detect(module.run_command, 'config').kind
+    return SupervisorHold(module, services) if which == 'supervisor' else SystemdHold(module, services)
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        state=dict(type='str', default='held', choices=['held', 'released']),
+        services=dict(type='list', elements='str',
+                      default=['contrail-schema', 'contrail-svc-monitor', 'contrail-device-manager']),
+        nodemgr=dict(type='bool', default=True),
+        manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
+        ini_dir=dict(type='path', default='/etc/contrail/supervisord_config_files'),
+    ), supports_check_mode=True)
+    services = list(module.params['services'])
+    if module.params['nodemgr'] and NODEMGR not in services:
+        services.append(NODEMGR)
+    result = dict(changed=False)
+    try:
+        hold = pick(module, services)
+        actions = hold.apply(module.params['state'] == 'held', module.check_mode)
+        result.update(manager=hold.kind, actions=actions, changed=bool(actions),
+                      services=hold.states())
+    except (ServiceError, OSError) as exc:
+        module.fail_json(msg=to_native(exc), **result)
+    if module._diff and hold.diffs:
+        result['diff'] = list(hold.diffs)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,388 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: issu_conf
+short_description: Render contrail-issu.conf, the configuration of Contrail's ISSU sync tools
+version_added: 1.0.0
+description:
+  - Writes the C([DEFAULTS]) section read by C(contrail-issu-pre-sync), C(-run-sync),
+    C(-post-sync), C(-zk-sync) and by C(provision_issu.py), with the key names of the real
+    tools (C(old_cassandra_address_list), C(old_rabbit_vhost), C(odb_prefix), ...).
+  - Each side (O(old) = v1, O(new) = v2) can be taken from that cluster's
+    C(contrail-api.conf), as the fab C(issu_contrail_generate_conf) task does
+    (C(cassandra_server_list), C(zk_server_ip), C(rabbit_server), C(rabbit_port),
+    C(rabbit_user), C(rabbit_password), C(rabbit_vhost), C(rabbit_ha_mode), C(cluster_id) as the
+    DB prefix), and/or from options; options win over the file.
+  - Values are written so the tools' C(SafeConfigParser) reads them back unchanged. That parser
+    keeps quotes, so values are never quoted (a quoted address list breaks the sync, the trap
+    behind LP 1644332); C(%) is doubled; a value that cannot be represented (line break,
+    leading or trailing blank, C( ;) which Python 2 cuts as a comment) is refused.
+  - Booleans are written as C(True) or left out, because the tools test the raw string, so
+    C(rabbit_ha_mode=False) would turn HA queues on. C(rabbit_ha_mode) read from a
+    C(contrail-api.conf) is converted the same way.
+  - The module owns the whole file. It is created with mode C(0600) unless O(mode) says
+    otherwise, because it holds passwords. Secret values never appear in the diff.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Renders the file and reports whether it would change, writing nothing.
+  diff_mode:
+    support: full
+    description: Shows the file before and after, with passwords and O(new_api_info) masked.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the node where the sync tools run (a v2 config node).
+options:
+  path:
+    description: The file to write.
+    type: path
+    default: /etc/contrail/contrail-issu.conf
+  old:
+    description: The old (v1) cluster. See O(new) for the suboptions.
+    type: dict
+    default: {}
+    suboptions: &side
+      api_conf:
+        description:
+          - Path, on the managed host, of a copy of this cluster's C(contrail-api.conf).
+        type: path
+      api_conf_content:
+        description:
+          - Content of this cluster's C(contrail-api.conf), for example read from the other
+            cluster with M(ansible.builtin.slurp) (decoded). Mutually exclusive with O(old.api_conf).
+        type: str
+      cassandra_address_list:
+        description: Config DB servers, C(host:9160); written space-separated.
+        type: list
+        elements: str
+      cassandra_user:
+        description: Cassandra user.
+        type: str
+      cassandra_password:
+        description: Cassandra password.
+        type: str
+      cassandra_use_ssl:
+        description: Use TLS to Cassandra.
+        type: bool
+      cassandra_ca_certs:
+        description: CA file for Cassandra TLS.
+        type: path
+      zookeeper_address_list:
+        description: ZooKeeper servers, C(host:2181); written comma-separated.
+        type: list
+        elements: str
+      rabbit_address_list:
+        description: RabbitMQ servers; written comma-separated.
+        type: list
+        elements: str
+      rabbit_port:
+        description: RabbitMQ port.
+        type: int
+      rabbit_user:
+        description: RabbitMQ user.
+        type: str
+      rabbit_password:
+        description: RabbitMQ password.
+        type: str
+      rabbit_vhost:
+        description: RabbitMQ virtual host.
+        type: str
+      rabbit_ha_mode:
+        description: Declare the ISSU queue with C(x-ha-policy=all).
+        type: bool
+      rabbit_q_name:
+        description: Name of the ISSU queue (the tools default to C(vnc-config.issu-queue)).
+        type: str
+      rabbit_use_ssl:
+        description: Use TLS to RabbitMQ.
+        type: bool
+      rabbit_ssl_version:
+        description: TLS version for RabbitMQ (C(sslv23), C(tlsv1_2)).
+        type: str
+      rabbit_ssl_ca_certs:
+        description: CA file for RabbitMQ TLS.
+        type: path
+      rabbit_ssl_keyfile:
+        description: Client key for RabbitMQ TLS.
+        type: path
+      rabbit_ssl_certfile:
+        description: Client certificate for RabbitMQ TLS.
+        type: path
+      db_prefix:
+        description:
+          - Keyspace prefix and ZooKeeper root of this cluster (its C(cluster_id));
+            written as C(odb_prefix) or C(ndb_prefix).
+        type: str
+  new:
+    description: The new (v2) cluster, same suboptions as O(old).
+    type: dict
+    default: {}
+    suboptions: *side
+  new_api_info:
+    description:
+      - The v2 config nodes and the SSH credentials run-sync uses on them
+        (C(new_api_info), written as the Python literal dict run-sync evaluates,
+        address -> [user, password]).
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: Address of the v2 config node.
+        type: str
+        required: true
+      user:
+        description: SSH user.
+        type: str
+        default: root
+      password:
+        description: SSH password.
+        type: str
+        required: true
+  host_info:
+    description:
+      - Real host names of the v2 nodes for C(provision_issu.py) (LP 1645914), each a dict
+        address -> host name.
+    type: dict
+    suboptions:
+      db:
+        description: Written as C(db_host_info).
+        type: dict
+      config:
+        description: Written as C(config_host_info).
+        type: dict
+      analytics:
+        description: Written as C(analytics_host_info).
+        type: dict
+      control:
+        description: Written as C(control_host_info).
+        type: dict
+  admin_user:
+    description: Keystone admin user for C(provision_issu.py).
+    type: str
+  admin_password:
+    description: Keystone admin password.
+    type: str
+  admin_tenant_name:
+    description: Keystone admin tenant.
+    type: str
+  openstack_ip:
+    description: Keystone address.
+    type: str
+  api_server_ip:
+    description: v2 config API address used by C(provision_issu.py).
+    type: str
+  api_server_port:
+    description: v2 config API port.
+    type: int
+  v1_api_server_ip:
+    description: v1 config API address used by C(provision_pre_issu.py).
+    type: str
+  extra:
+    description:
+      - Further C([DEFAULTS]) keys written as given, for keys of later releases
+        (for example C(old_zookeeper_use_ssl)). Keys containing C(password) are masked.
+    type: dict
+    default: {}
+notes:
+  - Render it on every node that runs a sync tool; the tools read only this file.
+seealso:
+  - module: opencontrail.issu.issu_sync
+  - module: opencontrail.issu.issu_run_sync
+'''
+
+EXAMPLES = r'''
+- name: Read v1's contrail-api.conf on a v1 config node
+  ansible.builtin.slurp:
+    src: /etc/contrail/contrail-api.conf
+  delegate_to: "{{ groups['contrail_v1_controllers'][0] }}"
+  register: v1_api_conf
+
+- name: Render contrail-issu.conf on the v2 config node (fab generate_conf mapping)
+  opencontrail.issu.issu_conf:
+    old:
+      api_conf_content: "{{ v1_api_conf.content | b64decode }}"
+    new:
+      api_conf: /etc/contrail/contrail-api.conf
+    new_api_info:
+      - host: 10.99.0.21
+        password: "{{ vault_v2_root_password }}"
+    host_info:
+      control: {10.99.0.21: lab-v2-ctrl1}
+      config: {10.99.0.21: lab-v2-ctrl1}
+    api_server_ip: 10.99.0.21
+
+- name: Everything from options, with an RabbitMQ port override
+  opencontrail.issu.issu_conf:
+    path: /etc/contrail/contrail-issu.conf
+    old:
+      cassandra_address_list: [10.0.0.11:9160, 10.0.0.12:9160]
+      zookeeper_address_list: [10.0.0.11:2181]
+      rabbit_address_list: [10.0.0.11]
+      rabbit_port: 5673
+      db_prefix: ''
+    new:
+      cassandra_address_list: [10.0.0.21:9160]
+      zookeeper_address_list: [10.0.0.21:2181]
+      rabbit_address_list: [10.0.0.21]
+      rabbit_port: 5673
+'''
+
+RETURN = r'''
+path:
+  description: The file written.
+  returned: always
+  type: str
+  sample: /etc/contrail/contrail-issu.conf
+keys:
+  description: Keys written, in file order (values are not returned; some are secrets).
+  returned: always
+  type: list
+  elements: str
+  sample: [old_cassandra_address_list, old_zookeeper_address_list, odb_prefix]
+values:
+  description: Non-secret values as the tools will read them.
+  returned: always
+  type: dict
+  sample: {old_rabbit_vhost: v1, odb_prefix: v1, new_rabbit_port: '5672'}
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import read_text, write_atomic
+
+SIDE_OPTIONS = dict(
+    api_conf=dict(type='path'),
+    api_conf_content=dict(type='str'),
+    cassandra_address_list=dict(type='list', elements='str'),
+    cassandra_user=dict(type='str'),
+    cassandra_password=dict(type='str', no_log=True),
+    cassandra_use_ssl=dict(type='bool'),
+    cassandra_ca_certs=dict(type='path'),
+    zookeeper_address_list=dict(type='list', elements='str'),
+    rabbit_address_list=dict(type='list', elements='str'),
+    rabbit_port=dict(type='int'),
+    rabbit_user=dict(type='str'),
+    rabbit_password=dict(type='str', no_log=True),
+    rabbit_vhost=dict(type='str'),
+    rabbit_ha_mode=dict(type='bool'),
+    rabbit_q_name=dict(type='str'),
+    rabbit_use_ssl=dict(type='bool'),
+    rabbit_ssl_version=dict(type='str'),
+    rabbit_ssl_ca_certs=dict(type='path'),
+    rabbit_ssl_keyfile=dict(type='path'),
+    rabbit_ssl_certfile=dict(type='path'),
+    db_prefix=dict(type='str'),
+)
+
+
+def argument_spec():
+    side = dict(type='dict', default={}, options=SIDE_OPTIONS,
+                mutually_exclusive=[('api_conf', 'api_conf_content')])
+    return dict(
+        path=dict(type='path', default=issu_sync.DEFAULT_CONF),
+        old=dict(side),
+        new=dict(side),
+        new_api_info=dict(type='list', elements='dict', no_log=False, options=dict(
+            host=dict(type='str', required=True),
+            user=dict(type='str', default='root'),
+            password=dict(type='str', required=True, no_log=True))),
+        host_info=dict(type='dict', options=dict(
+            db=dict(type='dict'), config=dict(type='dict'),
+            analytics=dict(type='dict'), control=dict(type='dict'))),
+        admin_user=dict(type='str'),
+        admin_password=dict(type='str', no_log=True),
+        admin_tenant_name=dict(type='str'),
+        openstack_ip=dict(type='str'),
+        api_server_ip=dict(type='str'),
+        api_server_port=dict(type='int'),
+        v1_api_server_ip=dict(type='str'),
+        extra=dict(type='dict', default={}),
+    )
+
+
+def api_conf_text(module, side, params):
+    """The side's contrail-api.conf text (from a path on the host or given content), or None."""
+    if params.get('api_conf_content') is not None:
+        return params['api_conf_content']
+    path = params.get('api_conf')
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        module.fail_json(msg='%s api_conf %s does not exist' % (side, path))
+    return read_text(path)
+
+
+def wanted_values(module):
+    """Every key of the file: api.conf mapping first, then options over it."""
+    params = module.params
+    values = {}
+    for side in ('old', 'new'):
+        text = api_conf_text(module, side, params[side])
+        if text is not None:
+            values.update(issu_sync.side_from_api_conf(text, side))
+        values.update(issu_sync.side_from_params(params[side], side))
+    values['new_api_info'] = issu_sync.api_info_literal(params['new_api_info'])
+    for name, mapping in (params['host_info'] or {}).items():
+        values['%s_host_info' % name] = issu_sync.host_info_json(mapping)
+    for key in issu_sync.PROVISION_KEYS:
+        if key in params:
+            values[key] = params[key]
+    values.update(params['extra'])
+    return dict((k, v) for k, v in values.items() if v is not None)
+
+
+def create_private(path):
+    """Create ``path`` empty with mode 0600 (write_atomic then keeps that mode): the file holds
+    passwords and must never exist readable by others, even for a moment."""
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           add_file_common_args=True)
+    path = module.params['path']
+    if module.params['mode'] is None:
+        module.params['mode'] = '0600'
+    try:
+        values = wanted_values(module)
+        text = issu_sync.render_conf(values)
+    except issu_sync.ConfError as exc:
+        module.fail_json(msg=to_native(exc))
+    before = read_text(path) if os.path.exists(path) else None
+    changed = before != text
+    if changed and not module.check_mode:
+        create_private(path)
+        write_atomic(path, text)
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    if os.path.exists(path):
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    written = issu_sync.parse_conf(text)
+    result = dict(changed=changed, path=path, keys=list(written),
+                  values=dict((k, v) for k, v in written.items() if not issu_sync.is_secret(k)))
+    if module._diff:
+        result['diff'] = dict(before_header=path, after_header=path,
+                              before=issu_sync.mask_conf(before or ''),
+                              after=issu_sync.mask_conf(text, reference=before or ''))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,440 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: issu_run_sync
+short_description: Run, stop or restart Contrail's ISSU run-sync daemon under supervisor or systemd
+version_added: 1.0.0
+description:
+  - Manages C(contrail-issu-run-sync), the daemon that keeps v2's C(config_db_uuid) following
+    v1 by relaying v1's RabbitMQ notifications, the way the host runs daemons.
+  - B(supervisor), 3.2 style (C(issu_process.sh issu_run_sync)) - program C(contrail-issu) in
+    C(/etc/supervisor/conf.d/contrail-issu.conf) (C(priority=440), C(autostart=true),
+    C(stopsignal=KILL)) of the main supervisord (C(service supervisor)), loaded with
+    C(supervisorctl reread) and C(update) so no other program is restarted.
+  - B(supervisor), 4.x on trusty - when C(/etc/contrail/supervisord_issu.conf) exists, program
+    C(contrail-issu-run-sync) in C(/etc/contrail/supervisord_issu_files/contrail-issu-run-sync.ini)
+    of the C(supervisord_issu) instance (socket C(/var/run/supervisord_issu.sock)), which is
+    started with C(supervisorctl start supervisord_issu) when it is not running.
+  - B(systemd), 4.x on xenial - unit C(contrail-issu-run-sync) (shipped by the package),
+    enabled and started, or stopped and disabled.
+  - With O(wait=true) and O(wait_for), waits until the daemon runs and its log, since it
+    started, says C(Config sync initiated...) (O(wait_for=bound) - its queue is bound to v1's
+    exchange, so the northbound API can be reopened) or C(Start Compute upgrade...)
+    (O(wait_for=synced) - the full C(config_db_uuid) copy is done and runtime sync runs).
+  - B(Queue loss.) run-sync deletes its RabbitMQ queue when it starts, so whatever v1 published
+    while it was down is lost and only C(config_db_uuid) is copied again. Given O(since), the
+    module reports in RV(restarted_since) and a warning whether the daemon (re)started after
+    that time.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports what it would change (program file, start, stop) without doing it.
+  diff_mode:
+    support: full
+    description: Shows the supervisor program file before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the v2 config node that runs run-sync (one node only).
+options:
+  state:
+    description:
+      - V(present) - configured and running; V(absent) - stopped and removed from the
+        supervisor configuration (or disabled); V(restarted) - present, then restarted.
+    type: str
+    default: present
+    choices: [present, absent, restarted]
+  conf:
+    description:
+      - contrail-issu.conf passed to the daemon. With systemd the unit's own path is used and
+        must be this default.
+    type: path
+    default: /etc/contrail/contrail-issu.conf
+  manager:
+    description: V(auto) picks systemd when the unit is installed under a running systemd, else supervisor.
+    type: str
+    default: auto
+    choices: [auto, supervisor, systemd]
+  wait_for:
+    description: What O(wait=true) waits for (see the description).
+    type: str
+    default: bound
+    choices: [bound, synced, none]
+  since:
+    description:
+      - Epoch seconds (for example when run-sync was first started, from the ISSU state). When
+        the daemon started after it, RV(restarted_since) is true and a warning says what was lost.
+    type: float
+  log_lines:
+    description: How many lines of the run-sync log to return.
+    type: int
+    default: 10
+seealso:
+  - module: opencontrail.issu.issu_sync
+  - module: opencontrail.issu.control_node_reinit
+'''
+
+EXAMPLES = r'''
+- name: Start run-sync and wait until its queue is bound (then reopen the northbound API)
+  opencontrail.issu.issu_run_sync:
+    state: present
+    wait: true
+    wait_for: bound
+    wait_timeout: 300
+
+- name: Is it still running, and did it restart since we started it?
+  opencontrail.issu.issu_run_sync:
+    state: present
+    since: "{{ issu_state.record.run_sync_started_at }}"
+  check_mode: true
+  register: run_sync
+
+- name: Finalize - stop it before post-sync
+  opencontrail.issu.issu_run_sync:
+    state: absent
+'''
+
+RETURN = r'''
+manager:
+  description: V(supervisor) or V(systemd).
+  returned: always
+  type: str
+unit:
+  description: The supervisor program or the systemd unit.
+  returned: always
+  type: str
+  sample: contrail-issu
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [write /etc/supervisor/conf.d/contrail-issu.conf, supervisorctl reread, supervisorctl update]
+running:
+  description: Whether the daemon runs, after the module acted.
+  returned: always
+  type: bool
+pid:
+  description: Its process id (0 when not running).
+  returned: always
+  type: int
+started_at:
+  description: Epoch seconds when the running daemon started (null when not running).
+  returned: always
+  type: float
+progress:
+  description: V(none), V(bound) or V(synced), from its log since it started.
+  returned: always
+  type: str
+restarted_since:
+  description: Whether it (re)started after O(since) (null without O(since)).
+  returned: always
+  type: bool
+resyncs_since:
+  description: C(Config sync initiated) lines (each a full config_db_uuid re-copy) since O(since).
+  returned: when O(since) is given
+  type: int
+log_file:
+  description: The run-sync log.
+  returned: always
+  type: str
+log_tail:
+  description: Last lines of the run-sync log.
+  returned: always
+  type: list
+  elements: str
+last_log_line:
+  description: What its log said last.
+  returned: always
+  type: str
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import edit_file
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
+
+PROGRESS_RANK = {'none': 0, 'bound': 1, 'synced': 2}
+LOG_TAIL_BYTES = 2 * 1024 * 1024
+SYSTEMD_UNIT = 'contrail-issu-run-sync'
+MAIN_SUPERVISOR_SOCKET = '/var/run/supervisor.sock'
+
+
+class SupervisorLayout:
+    """Where a supervisord keeps the run-sync program, and how that supervisord is started."""
+
+    def __init__(self, program_file, program, socket, start_cmd, stdout_log):
+        self.program_file, self.program, self.socket = program_file, program, socket
+        self.start_cmd, self.stdout_log = start_cmd, stdout_log
+
+
+LAYOUT_32 = SupervisorLayout(
+    '/etc/supervisor/conf.d/contrail-issu.conf', 'contrail-issu', MAIN_SUPERVISOR_SOCKET,
+    ['service', 'supervisor', 'start'], '/var/log/contrail/issu-contrail-run-sync-stdout.log')
+LAYOUT_4X = SupervisorLayout(
+    '/etc/contrail/supervisord_issu_files/contrail-issu-run-sync.ini', 'contrail-issu-run-sync',
+    '/var/run/supervisord_issu.sock',
+    ['supervisorctl', '-s', 'unix://%s' % MAIN_SUPERVISOR_SOCKET, 'start', 'supervisord_issu'],
+    '/var/log/contrail/contrail-issu-run-sync-stdout.log')
+
+
+class SupervisorRunSync:
+    """run-sync as a supervisor program."""
+
+    kind = 'supervisor'
+
+    def __init__(self, module, layout):
+        self.module, self.layout = module, layout
+        self.ctl = issu_sync.SupervisorCtl(module.run_command, layout.socket)
+        self.unit = layout.program
+        self.diff = None
+
+    def program_edits(self, conf):
+        section = 'program:%s' % self.layout.program
+        settings = (
+            ('command', '%s --conf_file %s' % (issu_sync.RUN_SYNC_COMMAND, conf)),
+            ('redirect_stderr', 'true'), ('stdout_logfile', self.layout.stdout_log),
+            ('stderr_logfile', '/dev/null'), ('priority', '440'), ('autostart', 'true'),
+            ('killasgroup', 'false'), ('stopsignal', 'KILL'), ('exitcodes', '0'),
+        )
+        return [(section, key, value) for key, value in settings]
+
+    def pid(self):
+        return self.ctl.pid(self.unit) if self.ctl.answers() else 0
+
+    def _known(self):
+        return self.unit in self.ctl.states()
+
+    def present(self, conf, check_mode):
+        if not os.path.isdir(os.path.dirname(self.layout.program_file)):
+            raise ServiceError('%s does not exist: supervisor is not installed here (use '
+                               'manager=systemd?)' % os.path.dirname(self.layout.program_file))
+        edit = edit_file(self.layout.program_file, self.program_edits(conf), check_mode)
+        self.diff = dict(before_header=edit['path'], after_header=edit['path'],
+                         before=edit['before'], after=edit['after'])
+        actions = ['write %s' % edit['path']] if edit['changed'] else []
+        if not self.ctl.answers():
+            actions.append(' '.join(self.layout.start_cmd))
+        elif edit['changed'] or not self._known():
+            actions += ['supervisorctl reread', 'supervisorctl update']
+        elif not self.pid():
+            actions.append('supervisorctl start %s' % self.unit)
+        self._run(actions, check_mode)
+        return actions
+
+    def absent(self, check_mode):
+        actions = []
+        if os.path.exists(self.layout.program_file):
+            actions.append('remove %s' % self.layout.program_file)
+            if self.ctl.answers():
+                actions += ['supervisorctl reread', 'supervisorctl update']
+        elif self.pid():
+            actions.append('supervisorctl stop %s' % self.unit)
+        self._run(actions, check_mode)
+        return actions
+
+    def restart(self, check_mode):
+        actions = ['supervisorctl restart %s' % self.unit]
+        self._run(actions, check_mode)
+        return actions
+
+    def _run(self, actions, check_mode):
+        if check_mode:
+            return
+        for action in actions:
+            verb, _sep, rest = action.partition(' ')
+            if verb == 'write':
+                continue                      # edit_file already wrote it
+            if verb == 'remove':
+                os.unlink(rest)
+            elif verb == 'supervisorctl':
+                self.ctl.ctl(*rest.split())
+            else:
+                run_checked(self.module, action.split())
+
+
+class SystemdRunSync:
+    """run-sync as the systemd unit the 4.x package ships."""
+
+    kind = 'systemd'
+    unit = SYSTEMD_UNIT
+    diff = None
+
+    def __init__(self, module):
+        self.module = module
+
+    def _query(self, *args):
+        _rc, out, _err = self.module.run_command(['systemctl'] + list(args) + [self.unit])
+        return out.strip()
+
+    def pid(self):
+        text = self._query('show', '-p', 'MainPID', '--value')
+        return int(text) if text.isdigit() else 0
+
+    def present(self, conf, check_mode):
+        if conf != issu_sync.DEFAULT_CONF:
+            raise ServiceError('the %s unit reads %s; conf=%s is not supported with systemd'
+                               % (self.unit, issu_sync.DEFAULT_CONF, conf))
+        actions = []
+        if self._query('is-enabled') != 'enabled':
+            actions.append('systemctl enable %s' % self.unit)
+        if self._query('is-active') != 'active':
+            actions.append('systemctl start %s' % self.unit)
+        self._run(actions, check_mode)
+        return actions
+
+    def absent(self, check_mode):
+        actions = []
+        if self._query('is-active') in ('active', 'activating', 'reloading'):
+            actions.append('systemctl stop %s' % self.unit)
+        if self._query('is-enabled') == 'enabled':
+            actions.append('systemctl disable %s' % self.unit)
+        self._run(actions, check_mode)
+        return actions
+
+    def restart(self, check_mode):
+        actions = ['systemctl restart %s' % self.unit]
+        self._run(actions, check_mode)
+        return actions
+
+    def _run(self, actions, check_mode):
+        if not check_mode:
+            for action in actions:
+                run_checked(self.module, action.split())
+
+
+def run_checked(module, cmd):
+    rc, out, err = module.run_command(cmd, environ_update={'LC_ALL': 'C'})
+    if rc != 0:
+        raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc, (err or out).strip()),
+                           cmd=' '.join(cmd), rc=rc, output=out + err)
+
+
+def systemd_unit_installed(module):
+    if not os.path.isdir('/run/systemd/system'):
+        return False
+    rc, out, _err = module.run_command(['systemctl', 'list-unit-files', SYSTEMD_UNIT + '.service'])
+    return rc == 0 and SYSTEMD_UNIT in out
+
+
+def pick_manager(module):
+    """The run-sync manager for ``manager`` (auto: systemd unit, else supervisord_issu, else 3.2)."""
+    which = module.params['manager']
+    if which == 'systemd' or (which == 'auto' and systemd_unit_installed(module)):
+        return SystemdRunSync(module)
+    if os.path.exists('/etc/contrail/supervisord_issu.conf'):
+        return SupervisorRunSync(module, LAYOUT_4X)
+    return SupervisorRunSync(module, LAYOUT_32)
+
+
+def read_log_tail():
+    """The end of the run-sync log (enough for the lines since the daemon's last start)."""
+    size = issu_sync.file_size(issu_sync.RUN_SYNC_LOG)
+    return issu_sync.read_from(issu_sync.RUN_SYNC_LOG, max(0, size - LOG_TAIL_BYTES))
+
+
+def observe(manager, since=None, log_lines=10):
+    """What the daemon does now: pid, start time, progress since that start, log tail."""
+    pid = manager.pid()
+    started_at = issu_sync.process_start_time(pid) if pid else None
+    text = read_log_tail()
+    progress = 'none'
+    if started_at is not None:
+        progress = issu_sync.sync_progress(issu_sync.lines_since(text, started_at - 1))
+    log_tail = issu_sync.tail(text, log_lines)
+    state = dict(running=bool(pid), pid=pid, started_at=started_at, progress=progress,
+                 log_tail=log_tail, last_log_line=log_tail[-1] if log_tail else '',
+                 restarted_since=None)
+    if since is not None:
+        state['restarted_since'] = started_at is not None and started_at > since
+        state['resyncs_since'] = sum(
+            1 for line in issu_sync.lines_since(text, since)
+            if issu_sync.BOUND_LINE in line.lower())
+    return state
+
+
+def wait_until_ready(module, manager):
+    wanted = PROGRESS_RANK[module.params['wait_for']]
+    return wait_for(
+        lambda: observe(manager, module.params['since'], module.params['log_lines']),
+        timeout=module.params['wait_timeout'], interval=module.params['wait_interval'],
+        describe='contrail-issu-run-sync running and its log at %r' % module.params['wait_for'],
+        until=lambda s: s['running'] and PROGRESS_RANK[s['progress']] >= wanted)
+
+
+def act(module, manager):
+    """Bring the daemon to ``state``; return the actions (a restart is skipped when the same
+    run already started it)."""
+    state, check_mode = module.params['state'], module.check_mode
+    if state == 'absent':
+        return manager.absent(check_mode)
+    actions = manager.present(module.params['conf'], check_mode)
+    if state == 'restarted' and not any(starts_daemon(action) for action in actions):
+        actions += manager.restart(check_mode)
+    return actions
+
+
+def starts_daemon(action):
+    """True for the actions after which run-sync runs a fresh process."""
+    words = action.split()
+    return 'start' in words or 'update' in words
+
+
+def main():
+    spec = dict(
+        state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
+        conf=dict(type='path', default=issu_sync.DEFAULT_CONF),
+        manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
+        wait_for=dict(type='str', default='bound', choices=['bound', 'synced', 'none']),
+        since=dict(type='float'),
+        log_lines=dict(type='int', default=10),
+    )
+    spec.update(wait_argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    if params['state'] != 'absent' and module.get_bin_path(issu_sync.RUN_SYNC_COMMAND) is None:
+        module.fail_json(msg=issu_sync.missing_tool_message(issu_sync.RUN_SYNC_COMMAND))
+    result = dict(changed=False, log_file=issu_sync.RUN_SYNC_LOG)
+    try:
+        if params['state'] != 'absent':
+            issu_sync.check_conf_path(params['conf'])
+        manager = pick_manager(module)
+        result.update(manager=manager.kind, unit=manager.unit)
+        actions = act(module, manager)
+        result.update(actions=actions, changed=bool(actions))
+        if manager.diff is not None and module._diff:
+            result['diff'] = manager.diff
+        waiting = params['wait'] and params['state'] != 'absent' and params['wait_for'] != 'none'
+        if waiting and not module.check_mode:
+            result.update(wait_until_ready(module, manager))
+        else:
+            result.update(observe(manager, params['since'], params['log_lines']))
+    except WaitTimeout as exc:
+        module.fail_json(msg=to_native(exc), wait=exc.to_dict(), **result)
+    except (ServiceError, issu_sync.ConfError, OSError) as exc:
+        module.fail_json(msg=to_native(exc), **result)
+    if result.get('restarted_since'):
+        module.warn(issu_sync.lost_messages_warning(result['started_at'], params['since']))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
