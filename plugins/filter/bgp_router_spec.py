@@ -12,9 +12,10 @@ name: bgp_router_spec
 short_description: Turn a control node's host variables into a bgp_router definition
 version_added: 1.0.0
 description:
-  - Builds the O(routers) element the C(opencontrail.issu.bgp_router) module takes for one
-    control node: its name is C(contrail_hostname), the node's real hostname as Contrail
-    registered it (default the inventory name), its address and router id C(contrail_host_ip).
+  - Builds the element of the C(routers) option of the C(opencontrail.issu.bgp_router) module
+    for one control node. Its name is C(contrail_hostname), the node's real hostname as
+    Contrail registered it (default the inventory name); its address and router id are
+    C(contrail_host_ip).
   - Keys of O(defaults) with a value other than null are added (hold time, families, MD5 key).
 author:
   - opencontrail.issu developers (@opencontrail-issu)

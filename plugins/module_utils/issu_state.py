@@ -125,9 +125,13 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None):
     for host, wanted in (hosts or {}).items():
         current = new['hosts'].get(host, {})
         merged = dict(current)
-        merged.update((k, v) for k, v in wanted.items() if v is not None)
+        merged.update((k, v) for k, v in wanted.items() if v is not None and k != 'history')
         if merged != current:
             merged['updated_at'] = now
+            if merged.get('status') != current.get('status'):
+                # Every status change is kept: it dates each compute's outage window.
+                merged['history'] = list(current.get('history', [])) + [
+                    {'status': merged.get('status'), 'at': now}]
             new['hosts'][host] = merged
     if northbound is not None and northbound != record['northbound']['state']:
         nb = new['northbound']

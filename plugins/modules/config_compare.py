@@ -155,6 +155,21 @@ options:
     description: Fail when an object is missing, extra or different.
     type: bool
     default: false
+  wait:
+    description:
+      - Compare again until the clusters are equal or O(wait_timeout) passes, for a follower that
+        is still catching up (run-sync applying its last messages). The result and, with
+        O(fail_on_diff), the failure are those of the last comparison.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to keep comparing with O(wait=true).
+    type: int
+    default: 60
+  wait_interval:
+    description: Longest pause between two comparisons with O(wait=true).
+    type: float
+    default: 1.0
 seealso:
   - module: opencontrail.issu.config_backup
 """
@@ -230,6 +245,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.common_args impo
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
     compare_snapshots, fetch_snapshots, select_types, unserved_types,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncClient, VncError,
 )
@@ -250,6 +266,9 @@ def argument_spec():
         max_items=dict(type='int', default=100),
         workers=dict(type='int', default=8),
         fail_on_diff=dict(type='bool', default=False),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=60),
+        wait_interval=dict(type='float', default=1.0),
     )
 
 
@@ -259,10 +278,21 @@ def main():
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
     try:
         types = select_types(clients[0], params['types'], params['exclude_types'])
-        v1, v2 = fetch_snapshots(clients, types, params['workers'])
     except VncError as exc:
         module.fail_json(msg=str(exc))
-    result = compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'])
+
+    def compare():
+        v1, v2 = fetch_snapshots(clients, types, params['workers'])
+        return v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'])
+
+    try:
+        v1, v2, result = wait_for(compare, params['wait_timeout'] if params['wait'] else 0,
+                                  interval=params['wait_interval'], describe='v1 and v2 to be equal',
+                                  until=lambda value: value[2].equal, retry_on=())
+    except WaitTimeout as exc:
+        v1, v2, result = exc.last_value
+    except VncError as exc:
+        module.fail_json(msg=str(exc))
     output = dict(result.as_dict(), types=types, changed=False,
                   unserved_types=dict(v1=unserved_types(v1), v2=unserved_types(v2)))
     if params['fail_on_diff'] and not result.equal:

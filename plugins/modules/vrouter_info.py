@@ -86,7 +86,9 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that:
       - vr.packages['contrail-vrouter-agent'].version is version('4.0', '>=')
-      - vr.xmpp | selectattr('state', 'equalto', 'Established') | map(attribute='controller_ip') | list == ['10.99.0.21']
+      - >-
+        vr.xmpp | selectattr('state', 'equalto', 'Established')
+        | map(attribute='controller_ip') | list == ['10.99.0.21']
 '''
 
 RETURN = r'''

@@ -41,7 +41,8 @@ def test_plan_is_idempotent_and_pure():
     one = st.plan(record, phase='starting', hosts={'c1': {'status': 'v1', 'version': '3.2'}}, now='t1')
     assert record == st.empty_record()
     assert one['phase'] == 'starting' and one['history'] == [{'phase': 'starting', 'at': 't1', 'note': None}]
-    assert one['hosts']['c1'] == {'status': 'v1', 'version': '3.2', 'updated_at': 't1'}
+    assert one['hosts']['c1'] == {'status': 'v1', 'version': '3.2', 'updated_at': 't1',
+                                  'history': [{'status': 'v1', 'at': 't1'}]}
     again = st.plan(one, phase='starting', hosts={'c1': {'status': 'v1'}}, now='t2')
     assert again == one
 
@@ -49,7 +50,11 @@ def test_plan_is_idempotent_and_pure():
 def test_plan_merges_host_facts():
     record = st.plan(st.empty_record(), hosts={'c1': {'status': 'v1', 'version': '3.2'}}, now='t1')
     record = st.plan(record, hosts={'c1': {'status': 'v2', 'version': None}}, now='t2')
-    assert record['hosts']['c1'] == {'status': 'v2', 'version': '3.2', 'updated_at': 't2'}
+    assert record['hosts']['c1'] == {'status': 'v2', 'version': '3.2', 'updated_at': 't2',
+                                     'history': [{'status': 'v1', 'at': 't1'}, {'status': 'v2', 'at': 't2'}]}
+    record = st.plan(record, hosts={'c1': {'timings': {'stop': 0.1}}}, now='t3')
+    assert record['hosts']['c1']['history'][-1] == {'status': 'v2', 'at': 't2'}
+    assert record['hosts']['c1']['timings'] == {'stop': 0.1}
 
 
 def test_freeze_windows():

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opencontrail.issu developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+name: issu_report
+short_description: Summarise an ISSU state record for an operator
+version_added: 1.0.0
+description:
+  - Turns the record kept by C(opencontrail.issu.issu_state) into lines of text - each phase with
+    its duration, each northbound freeze window, each compute's outage and swap steps, and the
+    rolling batches in order.
+author:
+  - opencontrail.issu developers (@opencontrail-issu)
+options:
+  _input:
+    description: The record (the C(record) returned by C(opencontrail.issu.issu_state)).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Read the record
+  opencontrail.issu.issu_state: {}
+  register: issu
+  delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Print the summary
+  ansible.builtin.debug:
+    msg: "{{ issu.record | opencontrail.issu.issu_report }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The summary, one line per element.
+  type: list
+  elements: str
+"""
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+
+# phase -> the phase that completes it, and the name an operator knows it by.
+PHASE_SPANS = (('starting', 'started', 'start'), ('finalizing', 'finalized', 'finalize'),
+               ('aborting', 'aborted', 'abort'))
+
+
+def _at(stamp):
+    return datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def _seconds(begin, end):
+    return (_at(end) - _at(begin)).total_seconds()
+
+
+def phase_lines(history):
+    lines = []
+    for index, entry in enumerate(history):
+        for first, done, name in PHASE_SPANS:
+            if entry['phase'] != first:
+                continue
+            end = next((e for e in history[index + 1:] if e['phase'] == done), None)
+            if end is None:
+                lines.append('  %-9s begun %s, not complete' % (name, entry['at']))
+            else:
+                seconds = _seconds(entry['at'], end['at'])
+                lines.append('  %-9s %8.1f s  (%s -> %s)' % (name, seconds, entry['at'], end['at']))
+    return lines
+
+
+def freeze_lines(northbound):
+    lines = ['  %8.1f s  %s' % (_seconds(w['frozen_at'], w['opened_at']), w.get('note') or '')
+             for w in northbound.get('windows', []) if w.get('frozen_at')]
+    if northbound.get('state') == 'frozen':
+        lines.append('  STILL FROZEN since %s' % northbound.get('since'))
+    return lines
+
+
+def host_lines(hosts):
+    lines = []
+    for name in sorted(hosts):
+        host = hosts[name]
+        timings = host.get('timings') or {}
+        steps = ', '.join('%s %.2f' % (step, timings[step]) for step in
+                          ('stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up', 'routes_back') if step in timings)
+        outage = ('outage %6.2f s' % timings['outage']) if 'outage' in timings else 'outage      -  '
+        lines.append('  %-20s %-12s %-18s %s%s%s' % (name, host.get('status', '?'), host.get('version') or '',
+                                                     outage, '  (%s)' % steps if steps else '',
+                                                     '  ERROR: %s' % host['error'] if host.get('error') else ''))
+    return lines
+
+
+def batch_lines(hosts):
+    batches = {}
+    for name, host in hosts.items():
+        if host.get('batch'):
+            first_at = min((h['at'] for h in host.get('history', []) if h['status'] == 'upgrading'),
+                           default=host.get('updated_at'))
+            key = tuple(sorted(host['batch']))
+            batches[key] = min(batches.get(key, first_at), first_at)
+    return ['  %d. %s' % (number, ', '.join(batch))
+            for number, (batch, _at_) in enumerate(sorted(batches.items(), key=lambda item: item[1]), 1)]
+
+
+def issu_report(record):
+    if not isinstance(record, dict) or 'phase' not in record:
+        raise AnsibleFilterError('issu_report needs the record returned by opencontrail.issu.issu_state')
+    hosts = record.get('hosts', {})
+    lines = ['ISSU phase: %s' % record['phase'], 'Phases:']
+    lines += phase_lines(record.get('history', [])) or ['  none yet']
+    lines.append('Northbound freeze windows:')
+    lines += freeze_lines(record.get('northbound', {})) or ['  none']
+    lines.append('Computes (outage = vRouter stopped until its routes are back):')
+    lines += host_lines(hosts) or ['  none recorded']
+    batches = batch_lines(hosts)
+    if batches:
+        lines.append('Batches:')
+        lines += batches
+    return lines
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'issu_report': issu_report}

@@ -1,0 +1,50 @@
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.opencontrail.issu.plugins.filter.issu_report import issu_report
+
+RECORD = {
+    'version': 1, 'phase': 'finalized',
+    'history': [
+        {'phase': 'starting', 'at': '2026-11-24T10:00:00.000000Z', 'note': None},
+        {'phase': 'started', 'at': '2026-11-24T10:00:42.500000Z', 'note': None},
+        {'phase': 'finalizing', 'at': '2026-11-24T10:05:00.000000Z', 'note': None},
+        {'phase': 'finalized', 'at': '2026-11-24T10:05:30.000000Z', 'note': None},
+    ],
+    'northbound': {'state': 'open', 'since': None, 'windows': [
+        {'frozen_at': '2026-11-24T10:00:20.000000Z', 'opened_at': '2026-11-24T10:00:23.250000Z', 'note': 'start'}]},
+    'hosts': {
+        'c2': {'status': 'v2', 'version': '4.0', 'batch': ['c2', 'c3'],
+               'timings': {'stop': 0.4, 'outage': 2.5},
+               'history': [{'status': 'upgrading', 'at': '2026-11-24T10:02:00.000000Z'}]},
+        'c3': {'status': 'v2', 'version': '4.0', 'batch': ['c3', 'c2'], 'error': '',
+               'history': [{'status': 'upgrading', 'at': '2026-11-24T10:02:00.100000Z'}]},
+        'c1': {'status': 'v2', 'version': '4.0', 'batch': ['c1'], 'timings': {'outage': 2.0},
+               'history': [{'status': 'upgrading', 'at': '2026-11-24T10:01:00.000000Z'}]},
+    },
+}
+
+
+def test_summary_lists_phases_windows_hosts_and_batches():
+    lines = issu_report(RECORD)
+    assert lines[0] == 'ISSU phase: finalized'
+    assert any(l.startswith('  start') and '42.5 s' in l for l in lines)
+    assert any(l.startswith('  finalize') and '30.0 s' in l for l in lines)
+    assert [l.split() for l in lines if l.endswith(' start')] == [['3.2', 's', 'start']]
+    c2 = next(l for l in lines if l.startswith('  c2 '))
+    assert 'outage   2.50 s' in c2 and 'stop 0.40' in c2
+    assert lines[-3:] == ['Batches:', '  1. c1', '  2. c2, c3']
+
+
+def test_incomplete_phase_and_open_freeze_are_loud():
+    record = dict(RECORD, phase='starting', history=RECORD['history'][:1],
+                  northbound={'state': 'frozen', 'since': '2026-11-24T10:00:20.000000Z', 'windows': []}, hosts={})
+    lines = issu_report(record)
+    assert '  start     begun 2026-11-24T10:00:00.000000Z, not complete' in lines
+    assert '  STILL FROZEN since 2026-11-24T10:00:20.000000Z' in lines
+    assert '  none recorded' in lines
+
+
+def test_rejects_other_input():
+    with pytest.raises(AnsibleFilterError):
+        issu_report({'no': 'phase'})
