@@ -63,6 +63,12 @@ def plan_cleanup(keep, routers, nodes):
         if not keep_names:
             raise CleanupError('the keep list of %s is empty: refusing to delete every one'
                                % obj_type)
+        if not present and obj_type != 'bgp-router':
+            # A cluster provisioned without these node objects: nothing can be deleted by
+            # mistake, so a keep list naming the v2 nodes is no error. The v2 control nodes
+            # (bgp-routers) must exist, though: they are checked as always.
+            before[obj_type] = after[obj_type] = []
+            continue
         _check_keep(obj_type, keep_names, present)
         before[obj_type] = sorted(present)
         after[obj_type] = sorted(n for n in present if n in keep_names)

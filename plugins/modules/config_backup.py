@@ -62,6 +62,16 @@ options:
     type: list
     elements: str
     default: []
+  allow_extra:
+    description:
+      - Objects, as V(<type>:<fq_name joined by :>), that may exist in the second cluster only
+        without counting as a difference. They are listed in RV(allowed_extra).
+      - The default is what a 4.0 config API creates by itself at every start and 3.2 never had
+        (the C(ip-fabric:ip-fabric) routing instance); after pre-sync or run-sync mirror v1,
+        it comes back whenever v2's contrail-api restarts.
+    type: list
+    elements: str
+    default: ['routing-instance:default-domain:default-project:ip-fabric:ip-fabric']
   ignore_fields:
     description: In verify mode, more fields to leave out of the comparison (see M(opencontrail.issu.config_compare)).
     type: list
@@ -97,6 +107,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+allowed_extra:
+  description: Objects found only in the second cluster that O(allow_extra) allows.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: routing-instance, uuid: 42df8f00-1d8e-4d0a-a365-ea499fe9744c,
+            fq_name: [default-domain, default-project, ip-fabric, ip-fabric]}]
 path:
   description: The dump file.
   returned: always
@@ -152,7 +169,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.common_args impo
     API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, fetch_snapshot, select_types,
+    V2_STARTUP_OBJECTS, compare_snapshots, fetch_snapshot, select_types,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncClient, VncError,
@@ -267,6 +284,7 @@ def verify(module, client):
     saved = doc['types']
     live = fetch_snapshot(client, sorted(saved), params['workers'])
     comparison = compare_snapshots(saved, live, params['ignore_fields'], params['max_items'],
+                                   allow_extra=params['allow_extra'],
                                    labels=('backup', 'live'))
     result = dict(comparison.as_dict(), changed=False, path=params['path'], sha256=digest,
                   objects=sum(len(objs) for objs in saved.values()))
@@ -284,6 +302,7 @@ def argument_spec():
         types=dict(type='list', elements='str'),
         exclude_types=dict(type='list', elements='str', default=[]),
         ignore_fields=dict(type='list', elements='str', default=[]),
+        allow_extra=dict(type='list', elements='str', default=list(V2_STARTUP_OBJECTS)),
         fail_on_diff=dict(type='bool', default=True),
         max_items=dict(type='int', default=100),
         workers=dict(type='int', default=8),

@@ -136,6 +136,16 @@ options:
     type: list
     elements: str
     default: []
+  allow_extra:
+    description:
+      - Objects, as V(<type>:<fq_name joined by :>), that may exist in the second cluster only
+        without counting as a difference. They are listed in RV(allowed_extra).
+      - The default is what a 4.0 config API creates by itself at every start and 3.2 never had
+        (the C(ip-fabric:ip-fabric) routing instance); after pre-sync or run-sync mirror v1,
+        it comes back whenever v2's contrail-api restarts.
+    type: list
+    elements: str
+    default: ['routing-instance:default-domain:default-project:ip-fabric:ip-fabric']
   ignore_fields:
     description:
       - More fields to leave out of the comparison, as top-level names (V(display_name)) or
@@ -190,6 +200,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+allowed_extra:
+  description: Objects found only in the second cluster that O(allow_extra) allows.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: routing-instance, uuid: 42df8f00-1d8e-4d0a-a365-ea499fe9744c,
+            fq_name: [default-domain, default-project, ip-fabric, ip-fabric]}]
 equal:
   description: Whether no object is missing, extra or different.
   returned: success, and failure with O(fail_on_diff)
@@ -243,7 +260,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.common_args impo
     API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, fetch_snapshots, select_types, unserved_types,
+    V2_STARTUP_OBJECTS, compare_snapshots, fetch_snapshots, select_types, unserved_types,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
@@ -263,6 +280,7 @@ def argument_spec():
         types=dict(type='list', elements='str'),
         exclude_types=dict(type='list', elements='str', default=[]),
         ignore_fields=dict(type='list', elements='str', default=[]),
+        allow_extra=dict(type='list', elements='str', default=list(V2_STARTUP_OBJECTS)),
         max_items=dict(type='int', default=100),
         workers=dict(type='int', default=8),
         fail_on_diff=dict(type='bool', default=False),
@@ -283,7 +301,8 @@ def main():
 
     def compare():
         v1, v2 = fetch_snapshots(clients, types, params['workers'])
-        return v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'])
+        return v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'],
+                                        allow_extra=params['allow_extra'])
 
     try:
         v1, v2, result = wait_for(compare, params['wait_timeout'] if params['wait'] else 0,

@@ -135,3 +135,14 @@ def test_fetch_raises_other_errors():
         assert 'cannot connect' in str(exc)
     else:
         raise AssertionError('no error raised')
+
+
+def test_v2_startup_objects_are_allowed_extra_but_nothing_else():
+    from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import compare_snapshots
+    ri = {'uuid': 'u-ri', 'fq_name': ['default-domain', 'default-project', 'ip-fabric', 'ip-fabric']}
+    other = {'uuid': 'u-x', 'fq_name': ['default-domain', 'default-project', 'ip-fabric', 'other']}
+    allowed = compare_snapshots({'routing-instance': []}, {'routing-instance': [ri]})
+    assert allowed.equal and allowed.as_dict()['allowed_extra'][0]['uuid'] == 'u-ri'
+    strict = compare_snapshots({'routing-instance': []}, {'routing-instance': [ri]}, allow_extra=())
+    assert not strict.equal and strict.totals['extra'] == 1
+    assert not compare_snapshots({'routing-instance': []}, {'routing-instance': [ri, other]}).equal

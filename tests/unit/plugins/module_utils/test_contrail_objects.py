@@ -70,3 +70,15 @@ def test_back_refs_are_removed_before_delete():
     co.delete_with_back_refs(Client(), 'bgp-router', 'r1')
     assert calls == [('ref', 'global_system_config', 'gsc', 'bgp-router', 'r1', 'DELETE'),
                      ('delete', 'bgp-router', 'r1')]
+
+
+def test_node_type_without_objects_is_skipped_but_control_nodes_are_checked():
+    import pytest
+    from ansible_collections.opencontrail.issu.plugins.module_utils import contrail_objects as co
+    router = {'uuid': 'r2', 'fq_name': co.PARENT_FQ_NAME + ['v2a'],
+              'bgp_router_parameters': {'router_type': 'control-node'}}
+    keep = {'keep_control_nodes': ['v2a'], 'keep_config_nodes': ['v2a']}
+    doomed, before, after = co.plan_cleanup(keep, [router], {'config-node': []})
+    assert doomed == [] and before['config-node'] == [] and after['bgp-router'] == ['v2a']
+    with pytest.raises(co.CleanupError, match='do not exist'):
+        co.plan_cleanup(dict(keep, keep_control_nodes=['v2-typo']), [router], {'config-node': []})
