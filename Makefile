@@ -19,7 +19,7 @@ export ISSU_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help deps venv collection lint yamllint ansible-lint sanity unit integration lab-test \
-        test build doc-check clean
+        test build doc-check demo clean
 
 help:  ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ lab-test: collection deps  ## the lab's own checks and every module against the 
 # unit first, then the lab's own checks, then the product against real services and the lab.
 test: lint sanity collection deps  ## everything CI runs, in order
 	pytest -q -ra
+
+demo: collection deps  ## bring up the rehearsal lab and run the whole ISSU on it, with a summary
+	python lab/tools/demo.py
 
 build: venv  ## build the collection tarball into .build/dist
 	@mkdir -p $(BUILD)/dist

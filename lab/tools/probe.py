@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -68,6 +69,11 @@ class Probe(object):
         self.open = {}              # (compute, vm) -> (start, reason)
         self.outages = []
         self.samples = 0
+        self._stop = threading.Event()
+
+    def stop(self):
+        """Make a running :meth:`run` return after its current sample (thread use)."""
+        self._stop.set()
 
     def _sample(self, name):
         """(local vm ips, remote vm ips with a route) of one agent; None when unreachable."""
@@ -113,13 +119,13 @@ class Probe(object):
         started = time.time()
         with ThreadPoolExecutor(max_workers=min(32, max(1, len(self.agents)))) as pool:
             self._discover(pool, started + min(discovery, duration))
-            while time.time() - started < duration:
+            while time.time() - started < duration and not self._stop.is_set():
                 tick = time.time()
                 results = dict(zip(self.agents, pool.map(self._sample, self.agents)))
                 for name, result in results.items():
                     self._record(tick, name, result)
                 self.samples += 1
-                time.sleep(max(0.0, interval - (time.time() - tick)))
+                self._stop.wait(max(0.0, interval - (time.time() - tick)))
         end = time.time()
         for key in list(self.open):
             self._close(key, end)

@@ -1,0 +1,177 @@
+"""The ISSU scenarios end to end on a fresh rehearsal lab, with the northbound workload and the
+data-plane probe running for each scenario's whole length.
+
+molecule drives the phase playbooks (converge), checks idempotence and verifies the end state
+with testinfra; this test drives molecule step by step so that the workload and the probe run
+around it, then asserts:
+
+* every acknowledged northbound write is present in the cluster that serves northbound at the
+  end (v2 after finalize, v1 otherwise);
+* no compute lacked a route to a VM on another compute outside a swap window: its own, or the
+  other compute's, whose VMs are unreachable while that vRouter restarts.
+"""
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'lab', 'tools'))
+
+import probe as lab_probe  # noqa: E402
+import workload as lab_workload  # noqa: E402
+
+pytestmark = pytest.mark.lab
+
+VIP = '10.99.0.5'
+V1_API, V2_API = 'http://10.99.0.11:8082', 'http://10.99.0.21:8082'
+#: Sampling interval of the probe, and the slack allowed around a swap window for it.
+PROBE_INTERVAL = 0.2
+MARGIN = 1.0
+
+
+def run(cmd, timeout=1500):
+    env = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'],
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
+               CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, '%s failed (rc=%s):\n%s' % (' '.join(cmd), proc.returncode,
+                                                          (proc.stdout + proc.stderr)[-8000:])
+    return proc.stdout
+
+
+def molecule(step, scenario):
+    return run(['molecule', step, '-s', scenario])
+
+
+def playbook_changes(playbook, extra=None):
+    """Run a phase playbook on the lab; return {host: changed count} from its recap."""
+    cmd = ['ansible-playbook', '-i', 'inventories/lab', 'playbooks/%s' % playbook]
+    if extra:
+        cmd += ['-e', json.dumps(extra)]
+    recap = run(cmd).split('PLAY RECAP', 1)[1]
+    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\S+)\s*:.*changed=(\d+)', recap, re.M))
+
+
+def epoch(stamp):
+    return datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def state_record():
+    return json.loads(run(['podman', 'exec', 'lab-v2-ctrl1', 'cat', '/var/lib/contrail-issu/state.json']))
+
+
+def swap_windows(record):
+    """{compute: [(start, end)]}: from 'upgrading' or 'rolling_back' until the next status."""
+    windows = {}
+    for name, host in record.get('hosts', {}).items():
+        history = host.get('history', [])
+        for index, step in enumerate(history):
+            if step['status'] in ('upgrading', 'rolling_back'):
+                end = epoch(history[index + 1]['at']) if index + 1 < len(history) else float('inf')
+                windows.setdefault(name, []).append((epoch(step['at']) - MARGIN, end + MARGIN))
+    return windows
+
+
+def outside_windows(outages, owners, windows):
+    """Outages of a (compute, remote VM) pair not covered by either compute's swap windows."""
+    def covered(compute, outage):
+        return any(start <= outage['start'] and outage['end'] <= end for start, end in windows.get(compute, []))
+    return [o for o in outages
+            if not covered(o['compute'], o) and not covered(owners.get(o['vm']), o)]
+
+
+@pytest.fixture
+def traffic():
+    """Workload through the VIP (neutron and contrail-api) and the probe on every agent."""
+    state = {}
+
+    def start():
+        state['workload'] = lab_workload.Workload(
+            neutron_url='http://%s:9696' % VIP, api_url='http://%s:8082' % VIP,
+            count=20000, duration=1800, interval=0.2).start()
+        state['probe'] = lab_probe.Probe(lab_probe.lab_agents())
+        state['probe_result'] = {}
+        state['thread'] = threading.Thread(target=lambda: state['probe_result'].update(
+            state['probe'].run(duration=1800, interval=PROBE_INTERVAL)), daemon=True)
+        state['thread'].start()
+
+    def stop():
+        summary = state['workload'].stop(timeout=30)
+        state['probe'].stop()
+        state['thread'].join(60)
+        return summary, state['probe_result']
+
+    state['start'], state['stop'] = start, stop
+    yield state
+    if 'workload' in state:
+        state['workload'].stop(timeout=30)
+        state['probe'].stop()
+
+
+def check_traffic(traffic, serving_api, record):
+    summary, probed = traffic['stop']()
+    assert summary['acked'] > 50, summary
+    verified = traffic['workload'].verify(serving_api)
+    assert verified['passed'], 'acknowledged writes lost in %s: %s' % (serving_api, verified)
+    assert probed['vms'] >= 6 and probed['samples'] > 10, probed
+    stray = outside_windows(probed['outages'], traffic['probe'].owner, swap_windows(record))
+    assert not stray, 'route gaps outside swap windows: %s' % stray[:10]
+    return summary, probed
+
+
+@pytest.fixture
+def scenario_lab():
+    """Each scenario's molecule create brings up a fresh lab; destroy removes it (unless LAB_KEEP)."""
+    yield
+    if not os.environ.get('LAB_KEEP'):
+        run(['python3', 'lab/labctl', 'down'])
+
+
+def test_full_issu(scenario_lab, traffic):
+    molecule('create', 'default')
+    traffic['start']()
+    molecule('converge', 'default')
+    molecule('idempotence', 'default')
+    molecule('verify', 'default')
+    record = state_record()
+    summary, probed = check_traffic(traffic, V2_API, record)
+    assert [w['note'] for w in record['northbound']['windows']] == ['start', 'finalize']
+    assert summary['refused'] > 0, 'the workload never met a northbound freeze'
+    print('\nfull ISSU: %d writes acked, %d refused, freeze windows %s, max route gap %.2f s'
+          % (summary['acked'], summary['refused'], [w['seconds'] for w in summary['freeze_windows']],
+             probed['max_outage_seconds']))
+
+
+def test_rollback(scenario_lab, traffic):
+    molecule('create', 'rollback')
+    traffic['start']()
+    molecule('converge', 'rollback')
+    molecule('verify', 'rollback')
+    assert not any(playbook_changes('issu_rollback_computes.yml',
+                                    {'issu_computes': ['lab-compute1', 'lab-compute2']}).values())
+    check_traffic(traffic, V1_API, state_record())
+
+
+def test_abort(scenario_lab, traffic):
+    molecule('create', 'abort')
+    traffic['start']()
+    molecule('converge', 'abort')
+    molecule('verify', 'abort')
+    assert not any(playbook_changes('issu_abort.yml').values())
+    check_traffic(traffic, V1_API, state_record())
+
+
+def test_resume_after_kill(scenario_lab, traffic):
+    molecule('create', 'resume')
+    traffic['start']()
+    molecule('converge', 'resume')
+    molecule('verify', 'resume')
+    assert not any(playbook_changes('issu_upgrade_computes.yml').values())
+    check_traffic(traffic, V1_API, state_record())
