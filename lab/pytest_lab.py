@@ -3,6 +3,11 @@
 `lab` (session): the rehearsal lab, brought up once per test run with `labctl up` and removed at
 the end. A lab that is already running (all lab-* containers up, e.g. a developer's `make lab-up`)
 is reused as it is and left running. Set LAB_KEEP=1 to keep a lab this run started.
+
+Two rules for the lab's own tests (lab/tests):
+- marker `lab_last`: the test runs after every other test of the session (it takes the lab down);
+- in CI (env CI=true) a `lab` test that skips fails instead: CI must run them for real, a missing
+  service or image there is a broken pipeline, not a reason to pass.
 """
 import importlib.machinery
 import importlib.util
@@ -13,6 +18,31 @@ import pytest
 
 LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 LABCTL = os.path.join(LAB_DIR, 'labctl')
+
+
+def in_ci():
+    return os.environ.get('CI', '').lower() in ('1', 'true', 'yes')
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'lab_last: run after every other test (takes the lab down)')
+
+
+def pytest_collection_modifyitems(session, config, items):
+    last = [item for item in items if item.get_closest_marker('lab_last')]
+    items[:] = [item for item in items if item not in last] + last
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and in_ci() and item.get_closest_marker('lab') and \
+            str(item.path).startswith(os.path.join(LAB_DIR, 'tests')) and \
+            not hasattr(report, 'wasxfail'):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = 'failed'
+        report.longrepr = 'a lab test may not skip in CI: %s' % reason
 
 
 def load_labctl():

@@ -2,7 +2,8 @@
 
 Seeds a cluster's config DB in vnc_cassandra's wire format, writes daemon confs on loopback
 addresses (127.0.0.1x control nodes, 127.0.0.10x computes) and runs the daemons as processes.
-Needs the dev PostgreSQL (and RabbitMQ for 4.0) that /tmp/dev-services.ready announces.
+Needs a PostgreSQL config DB (and RabbitMQ for 4.0): the host's dev services
+(/tmp/dev-services.ready) when they run, else lab-infra's (LAB_PG_SERVERS).
 """
 import json
 import os
@@ -22,7 +23,8 @@ sys.path.insert(0, SIM)
 
 from contrail_sim import configdb  # noqa: E402
 
-PG_SERVERS = '127.0.0.1:9160'
+PG_SERVERS = '127.0.0.1:9160'          # the host's dev PostgreSQL (thrift port mapped to 5432)
+LAB_PG_SERVERS = '10.99.0.10:9160'      # lab-infra's
 VRF = 'default-domain:admin:lab-vn:lab-vn'
 VN = 'default-domain:admin:lab-vn'
 
@@ -35,8 +37,8 @@ def pg_available():
         return False
 
 
-def open_db(prefix):
-    db = configdb.ConfigDB(configdb.dsn_from_server_list(PG_SERVERS), prefix)
+def open_db(prefix, db_servers=PG_SERVERS):
+    db = configdb.ConfigDB(configdb.dsn_from_server_list(db_servers), prefix)
     db.drop_keyspaces()
     db.ensure_keyspaces()
     return db
@@ -74,9 +76,9 @@ def peer(db, uuid_a, uuid_b):
     db.insert('config_db_uuid', 'obj_uuid_table', uuid_b, {'ref:bgp_router:%s' % uuid_a: attr})
 
 
-def seed_cluster(prefix, controls, computes, rt='target:64512:8000001'):
+def seed_cluster(prefix, controls, computes, rt='target:64512:8000001', db_servers=PG_SERVERS):
     """controls: [(name, ip)], computes: [name]; full mesh + one VN with its RI and RT."""
-    db = open_db(prefix)
+    db = open_db(prefix, db_servers)
     uuids = [add_bgp_router(db, name, ip) for name, ip in controls]
     for i, a in enumerate(uuids):
         for b in uuids[i + 1:]:
@@ -105,7 +107,8 @@ class Lab(object):
         self.procs.append(proc)
         return proc
 
-    def control(self, name, ip, index, version='3.2.14.0-37', prefix='devh3a', vhost=None):
+    def control(self, name, ip, index, version='3.2.14.0-37', prefix='devh3a', vhost=None,
+                db_servers=PG_SERVERS):
         conf = os.path.join(self.dir, name + '.conf')
         with open(conf, 'w') as handle:
             handle.write('[DEFAULT]\nhostname=%s\nhostip=%s\nhttp_server_port=%d\n'
@@ -113,7 +116,7 @@ class Lab(object):
                          '[CONFIGDB]\nconfig_db_server_list=%s\ncluster_id=%s\n'
                          'rabbitmq_server_list=127.0.0.1:5672\nrabbitmq_vhost=%s\n'
                          % (name, ip, 18083 + 10 * index, 50061 + index, self.dir,
-                            os.path.join(self.dir, name + '.log'), PG_SERVERS, prefix,
+                            os.path.join(self.dir, name + '.log'), db_servers, prefix,
                             vhost or 'v2'))
         proc = self._spawn(name, 'contrail_sim.control_node', ['--conf_file', conf],
                            {'CONTRAIL_VERSION': version})

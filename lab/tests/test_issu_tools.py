@@ -1,10 +1,11 @@
 """The ISSU sync tools (lab/sim/contrail_sim/issu): config parsing, mirror semantics, run-sync.
 
-Two backends run the same scenarios:
-- ``LAB_DEV_SERVICES=1``: the host's dev PostgreSQL/RabbitMQ/ZooKeeper (127.0.0.1), prefixes and
-  vhosts ``devh4a`` (old) / ``devh4b`` (new); the tools run in-process.
-- marker ``lab`` otherwise: lab-infra (10.99.0.10) with test-only prefixes/vhosts ``issutesta`` /
-  ``issutestb`` (never v1/v2); the tools run inside lab-v2-ctrl1 as /usr/bin/contrail-issu-*.
+Two ways of running the tools, same scenarios:
+- ``in-process``: the tools run in this process (their logs in tmp_path), against the host's dev
+  PostgreSQL/RabbitMQ/ZooKeeper (127.0.0.1, prefixes/vhosts ``devh4a`` / ``devh4b``) when
+  ``LAB_DEV_SERVICES=1``, else against lab-infra (marker ``lab``, as in CI);
+- ``lab`` (marker ``lab``): inside lab-v2-ctrl1 as /usr/bin/contrail-issu-*.
+On lab-infra the prefixes/vhosts are test-only, ``issutesta`` / ``issutestb`` (never v1/v2).
 The parsing tests need nothing.
 """
 import functools
@@ -177,6 +178,11 @@ class DevBackend(object):
             rabbit.close()
 
 
+class InProcessLabBackend(DevBackend):
+    """lab-infra services, tools in-process (what CI runs: it has no host dev services)."""
+    host, old, new = '10.99.0.10', 'issutesta', 'issutestb'
+
+
 class LabBackend(DevBackend):
     """lab-infra services, tools run inside lab-v2-ctrl1 (real image and /usr/bin wrappers)."""
     host, old, new = '10.99.0.10', 'issutesta', 'issutestb'
@@ -247,20 +253,26 @@ def podman(*argv, check=True, input=None):
 
 
 @pytest.fixture(scope='module')
-def lab_vhosts():
+def lab_vhosts(lab):
     LabBackend.vhosts(present=True)
     yield
     LabBackend.vhosts(present=False)
 
 
-@pytest.fixture(params=[pytest.param('dev', marks=pytest.mark.skipif(
-                    not DEV, reason='needs LAB_DEV_SERVICES=1 (host dev services)')),
-                 pytest.param('lab', marks=pytest.mark.lab)])
+IN_PROCESS = pytest.param('in-process', marks=() if DEV else pytest.mark.lab)
+IN_LAB = pytest.param('lab', marks=pytest.mark.lab)
+
+
+@pytest.fixture(params=[IN_PROCESS, IN_LAB])
 def env(request, tmp_path):
     """An empty old and new cluster (config DB, ZooKeeper, RabbitMQ queues) and a tool runner."""
     if request.param == 'lab':
+        backend_class = LabBackend
+    else:
+        backend_class = DevBackend if DEV else InProcessLabBackend
+    if backend_class is not DevBackend:
         request.getfixturevalue('lab_vhosts')
-    backend = (DevBackend if request.param == 'dev' else LabBackend)(tmp_path)
+    backend = backend_class(tmp_path)
     backend.dsn = configdb.dsn_from_server_list(backend.host + ':9160')
     backend.olddb = configdb.ConfigDB(backend.dsn, backend.old)
     backend.newdb = configdb.ConfigDB(backend.dsn, backend.new)
@@ -385,9 +397,8 @@ def test_zk_sync_replaces_exactly_the_three_subtrees(env, capsys):
     assert 'deleted paths' + new + '/id' in log
 
 
+@pytest.mark.parametrize('env', [IN_PROCESS], indirect=True)   # inspects the tool's objects
 def test_zk_sync_compare_reports_failure(env):
-    if not DEV:
-        pytest.skip('in-process check')
     zk, old, new = env.zk, '/' + env.old, '/' + env.new
     zk.create(old + '/id/virtual-networks/0000000001', b'a', makepath=True)
     args, _ = config.parse_args(['-c', env.conf])
@@ -526,9 +537,8 @@ def test_run_sync_loses_its_queue_while_down_only_config_db_uuid_recopied(env):
                                  'default-domain:admin:down:down')  # other keyspaces: post-sync
 
 
+@pytest.mark.parametrize('env', [IN_PROCESS], indirect=True)   # log timing: in-process only
 def test_run_sync_recopies_after_a_message_that_breaks_the_drain_loop(env):
-    if not DEV:
-        pytest.skip('log timing check in-process only')
     v1 = V1Api(env)
     env.start_run_sync()
     wait_for(lambda: 'Start Compute upgrade...' in env.run_sync_log())

@@ -4,8 +4,8 @@ Unit part: build.sh --broken into a temporary directory, then inspect the index 
 with dpkg-deb (fields, files, conffiles, maintainer scripts, versions) and check that every
 dependency resolves inside the repository or to a Debian package of the lab's base image.
 
-Container part (marker `lab`; needs podman and the base image named in
-lab/.build/BASE-IMAGE-READY, not the running lab): a throwaway container dev-h6-pkgtest-<pid>
+Container part (marker `lab`; needs podman and the lab's base image, which `labctl` builds when
+it is missing -- not the running lab): a throwaway container issu-pkgtest-<pid>
 gets the repository as a file: source and the kmod model in /usr/local/sbin, installs v1,
 swaps to v2 by hand with the module loaded, and checks what an operator would see (LP 1631556),
 then downgrades back to v1.
@@ -220,20 +220,12 @@ def test_broken_postinst_variant(tmp_path):
 
 
 # -- apt swap in a container --------------------------------------------------------------------
-def base_image():
-    marker = os.path.join(LAB, '.build', 'BASE-IMAGE-READY')
-    if not shutil.which('podman') or not os.path.exists(marker):
-        return None
-    with open(marker) as fh:
-        return fh.read().split()[0]
-
-
 class Node(object):
     """A throwaway container with the repo at file:/srv/repo and the kmod model installed."""
 
     def __init__(self, image, repo):
         self.env = dict(os.environ, CONTAINERS_CONF=os.path.join(LAB, 'containers.conf'))
-        self.name = 'dev-h6-pkgtest-%d' % os.getpid()
+        self.name = 'issu-pkgtest-%d' % os.getpid()
         subprocess.run(['podman', 'rm', '-f', self.name], env=self.env, capture_output=True)
         subprocess.run(['podman', 'run', '-d', '--name', self.name, '--stop-timeout=1',
                         '-v', '%s:/srv/repo:ro' % repo, '-v', '%s:/opt/kmod:ro' % KMOD,
@@ -278,11 +270,9 @@ class Node(object):
 
 
 @pytest.fixture(scope='module')
-def node(repo):
-    image = base_image()
-    if image is None:
-        pytest.skip('podman or the lab base image (lab/.build/BASE-IMAGE-READY) is missing')
-    n = Node(image, repo)
+def node(repo, labctl_module):
+    os.environ['CONTAINERS_CONF'] = labctl_module.CONTAINERS_CONF
+    n = Node(labctl_module.base_image(), repo)     # the lab's base image, built when missing
     yield n
     n.remove()
 

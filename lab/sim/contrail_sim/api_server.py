@@ -889,7 +889,10 @@ class ApiServer(object):
                 if not ref_uuid:
                     raise HttpError(400, 'Unknown reference in resource %s %s.'
                                     % ('create' if only is None else 'update', ref))
-                refs.append((ref_type, ref_uuid, ref.get('attr')))
+                attr = ref.get('attr')
+                if (obj_type, ref_type) == ('virtual_network', 'network_ipam'):
+                    attr = _with_subnet_uuids(attr)
+                refs.append((ref_type, ref_uuid, attr))
         return refs
 
     def _default_props(self, odb, req, obj, obj_dict):
@@ -1375,6 +1378,15 @@ class ApiServer(object):
                 raise HttpError(400, 'Invalid aaa-mode %s' % mode)
             self.conf['aaa_mode'] = mode
         return {'aaa-mode': self.conf.get('aaa_mode')}
+
+
+def _with_subnet_uuids(attr):
+    """VnSubnetsType with a ``subnet_uuid`` on every ipam subnet: the API server allocates the ones
+    the client left out (vnc_cfg_types), which is what neutron shows as the subnet id."""
+    for subnet in (attr or {}).get('ipam_subnets') or []:
+        if isinstance(subnet, dict) and not subnet.get('subnet_uuid'):
+            subnet['subnet_uuid'] = str(uuidlib.uuid4())
+    return attr
 
 
 def _link(rel, href, name, method):

@@ -43,7 +43,7 @@ def read_conf(paths):
     parser.optionxform = str                      # service names are case-sensitive (Collector)
     parser.read(paths)
     conf = {'listen_ip_addr': '0.0.0.0', 'listen_port': '5998', 'http_server_port': '5997',
-            'ttl_min': '300', 'ttl_max': '1800'}
+            'ttl_min': '300', 'ttl_max': '1800', 'ttl_short': '1'}
     if parser.has_section('DEFAULTS'):
         conf.update(parser.items('DEFAULTS'))
     services = {}
@@ -61,9 +61,9 @@ def _entry(item):
 class Registry(object):
     """Published services and the per-client choices made for them."""
 
-    def __init__(self, services, ttl_min, ttl_max):
+    def __init__(self, services, ttl_min, ttl_max, ttl_short=1):
         self.services = dict((name, list(entries)) for name, entries in services.items())
-        self.ttl_min, self.ttl_max = ttl_min, ttl_max
+        self.ttl_min, self.ttl_max, self.ttl_short = ttl_min, ttl_max, ttl_short
         self.lock = threading.Lock()
 
     def publish(self, service, entry):
@@ -81,7 +81,11 @@ class Registry(object):
         rotated = entries[start:] + entries[:start]
         return rotated[:instances] if instances > 0 else rotated
 
-    def ttl(self):
+    def ttl(self, found=True):
+        """Seconds until the client subscribes again: ttl_short while nothing is published
+        (so a client that came up first is not left without servers for half an hour)."""
+        if not found:
+            return self.ttl_short
         return random.randint(self.ttl_min, self.ttl_max)
 
 
@@ -125,7 +129,7 @@ def make_handler(registry):
             chosen = registry.subscribe(service, int(body.get('instances') or 0),
                                         str(body.get('client') or self.client_address[0]))
             LOG.info('subscribe %s by %s -> %s', service, body.get('client'), chosen)
-            self._json(200, {'ttl': registry.ttl(), service: chosen})
+            self._json(200, {'ttl': registry.ttl(bool(chosen)), service: chosen})
 
         def _publish(self, body):
             service = body.get('service-type')
@@ -158,7 +162,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format='%(asctime)s contrail-discovery %(levelname)s %(message)s')
     conf, services = read_conf(args.conf_file)
-    registry = Registry(services, int(conf['ttl_min']), int(conf['ttl_max']))
+    registry = Registry(services, int(conf['ttl_min']), int(conf['ttl_max']),
+                        int(conf['ttl_short']))
     from contrail_sim.config_daemon import DaemonStatus
     DaemonStatus('contrail-discovery', int(conf['http_server_port']), {}).serve()
     server = Server((conf['listen_ip_addr'], int(conf['listen_port'])), make_handler(registry))

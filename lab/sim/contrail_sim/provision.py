@@ -2,12 +2,14 @@
 
     python3 -m contrail_sim.provision --api-server 10.99.0.11:8082 --asn 64512 --ibgp-auto-mesh \
         --control-node lab-v1-ctrl1:10.99.0.11 --vrouter lab-compute1:10.99.0.101 \
-        --vn-subnet 10.1.0.0/16
+        --vn-subnet 10.1.0.0/16 --vm lab-compute1-vm1:10.1.1.1:lab-compute1
 
 Creates or updates: the global ASN (and ibgp_auto_mesh), one bgp-router per control node
 (router_type control-node, parent ``default-domain:default-project:ip-fabric:__default__``,
 referenced by the global-system-config), one virtual-router per compute, project
-``default-domain:admin`` and its network ``lab-vn`` on the default IPAM. Idempotent.
+``default-domain:admin`` and its network ``lab-vn`` on the default IPAM, and per ``--vm`` what
+nova and the neutron plugin create for a VM port: virtual-machine, virtual-machine-interface
+(in the project, on lab-vn), instance-ip, and the virtual-router's ref to the VM. Idempotent.
 
 Also holds ``VncRest``, the small stdlib REST client the lab's daemons use (schema transformer).
 """
@@ -120,6 +122,15 @@ def _name_ip(value):
     return name, ip
 
 
+def _vm_spec(value):
+    """NAME:IP:VROUTER"""
+    parts = value.split(':')
+    if len(parts) != 3 or not all(parts):
+        raise argparse.ArgumentTypeError('expected name:ip:vrouter, got %r' % value)
+    ipaddress.ip_address(parts[1])
+    return tuple(parts)
+
+
 def bgp_router_body(name, ip, asn):
     params = {'vendor': 'contrail', 'router_type': 'control-node', 'autonomous_system': asn,
               'identifier': ip, 'address': ip, 'port': 179, 'hold_time': 90, 'admin_down': False,
@@ -148,9 +159,30 @@ def provision(api, args, log=print):
                                                                   ['virtual_router_ip_address'])))
     project = ['default-domain', args.project]
     api.ensure('project', {'fq_name': project, 'parent_type': 'domain'})
+    vn_fq_name = project + [args.vn_name]
     if args.vn_subnet:
-        log('virtual-network %s (%s)' % (':'.join(project + [args.vn_name]),
+        log('virtual-network %s (%s)' % (':'.join(vn_fq_name),
                                          api.ensure('virtual-network', vn_body(project, args))))
+    for name, ip, vrouter in args.vm:
+        log('virtual-machine %s %s on %s (port %s)'
+            % (name, ip, vrouter, provision_vm(api, project, vn_fq_name, name, ip, vrouter)))
+
+
+def provision_vm(api, project, vn_fq_name, name, ip, vrouter):
+    """One VM port as nova + the Contrail neutron plugin leave it in the config API."""
+    vm = api.ensure('virtual-machine', {'fq_name': [name]})
+    vmi = api.ensure('virtual-machine-interface', {
+        'fq_name': project + [name + '-port'], 'parent_type': 'project',
+        'virtual_machine_refs': [{'to': [name]}], 'virtual_network_refs': [{'to': vn_fq_name}]})
+    api.ensure('instance-ip', {
+        'fq_name': [name + '-ip'], 'instance_ip_address': ip, 'instance_ip_family': 'v4',
+        'virtual_network_refs': [{'to': vn_fq_name}],
+        'virtual_machine_interface_refs': [{'to': project + [name + '-port']}]})
+    vr_uuid = api.fq_name_to_id('virtual-router', GSC + [vrouter])
+    if vr_uuid is None:
+        raise RuntimeError('VM %s: virtual-router %s is not provisioned' % (name, vrouter))
+    api.ref_update('virtual-router', vr_uuid, 'virtual-machine', vm, 'ADD')
+    return vmi
 
 
 def vn_body(project, args):
@@ -170,6 +202,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-ibgp-auto-mesh', dest='ibgp_auto_mesh', action='store_false')
     parser.add_argument('--control-node', type=_name_ip, action='append', default=[], metavar='NAME:IP')
     parser.add_argument('--vrouter', type=_name_ip, action='append', default=[], metavar='NAME:IP')
+    parser.add_argument('--vm', type=_vm_spec, action='append', default=[],
+                        metavar='NAME:IP:VROUTER', help='a VM port on the network (repeatable)')
     parser.add_argument('--project', default='admin')
     parser.add_argument('--vn-name', default='lab-vn')
     parser.add_argument('--vn-subnet', default=None, help='e.g. 10.1.0.0/16')
