@@ -12,12 +12,15 @@ from __future__ import annotations
 
 __metaclass__ = type
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
 
 def api_connection_argument_spec():
     """Options for reaching a Contrail config API (VNC REST, port 8082).
 
-    Returned as a fresh dict so a module can nest it as ``options`` of a ``dict``
-    option when it talks to two clusters (v1 and v2) at once.
+    Returned as a fresh dict, for a module to extend with its own options.
     """
     return dict(
         api_server_host=dict(type='str', required=True),
@@ -60,12 +63,39 @@ def connection_params(module, value, name):
     registers its secrets with the module so they never appear in output, even at -vvv.
     Fails the module with a message naming the option on bad input.
     """
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
     validator = ArgumentSpecValidator(api_connection_argument_spec(),
                                       required_if=API_CONNECTION_REQUIRED_IF)
     result = validator.validate(dict(value or {}))
     module.no_log_values.update(result._no_log_values)  # pylint: disable=protected-access
     if result.error_messages:
-        module.fail_json(msg='%s: %s' % (name, ' '.join(result.error_messages)))
+        messages = [('unsupported parameters: ' if isinstance(error, UnsupportedError) else '')
+                    + error.msg for error in result.errors]
+        module.fail_json(msg='%s: %s' % (name, ' '.join(messages)))
     return result.validated_parameters
+
+
+def connection_module(argument_spec, connections, **kwargs):
+    """The AnsibleModule of a module whose options ``connections`` are API connections.
+
+    Each of those options is a plain ``dict`` (``v1``, ``write_api``) or a list of dicts
+    (``read_apis``), documented by pointing at the ``opencontrail.issu.vnc_api`` fragment
+    rather than by repeating it as suboptions. Each connection is replaced in
+    ``module.params`` by :func:`connection_params`' result, with its defaults, as a ``dict``
+    option with ``options`` would be.
+
+    Their passwords become known secrets only then, after AnsibleModule was built; but
+    AnsibleModule logs its invocation (to the target's journal) while it is built. So the
+    module is built with ``no_log`` and logs its invocation once the secrets are known.
+    """
+    module = AnsibleModule(argument_spec=argument_spec, no_log=True, **kwargs)
+    for name in connections:
+        value = module.params[name]
+        if isinstance(value, list):
+            value = [connection_params(module, item, '%s[%d]' % (name, index))
+                     for index, item in enumerate(value)]
+        elif value is not None:
+            value = connection_params(module, value, name)
+        module.params[name] = value
+    module.no_log = False
+    module._log_invocation()  # pylint: disable=protected-access
+    return module

@@ -39,6 +39,7 @@ IGNORED_FIELDS = frozenset(('href', 'parent_href', 'name'))
 IGNORED_ID_PERMS = frozenset(('created', 'last_modified'))
 
 DEFAULT_WORKERS = 8
+DEFAULT_MAX_ITEMS = 100
 
 
 def resource_type(obj_type):
@@ -217,8 +218,8 @@ V2_STARTUP_OBJECTS = (
 )
 
 
-def compare_snapshots(left, right, ignore_fields=(), max_items=100, labels=('v1', 'v2'),
-                      allow_extra=V2_STARTUP_OBJECTS):
+def compare_snapshots(left, right, ignore_fields=(), max_items=DEFAULT_MAX_ITEMS,
+                      labels=('v1', 'v2'), allow_extra=V2_STARTUP_OBJECTS):
     """Compare two snapshots type by type; a type absent from one side counts as empty.
 
     ``allow_extra`` names (``type:fq:name``) objects that may exist on the right side only.
@@ -228,3 +229,19 @@ def compare_snapshots(left, right, ignore_fields=(), max_items=100, labels=('v1'
         result.add_type(obj_type, left.get(obj_type) or [], right.get(obj_type) or [],
                         ignore_fields)
     return result
+
+
+def comparison_argument_spec():
+    """Options of the modules that read whole configs and compare them (config_compare,
+    config_backup): which types, what may differ, how much is reported, how many threads.
+
+    Documented by the doc fragment ``opencontrail.issu.config_compare``.
+    """
+    return dict(
+        types=dict(type='list', elements='str'),
+        exclude_types=dict(type='list', elements='str', default=[]),
+        ignore_fields=dict(type='list', elements='str', default=[]),
+        allow_extra=dict(type='list', elements='str', default=list(V2_STARTUP_OBJECTS)),
+        max_items=dict(type='int', default=DEFAULT_MAX_ITEMS),
+        workers=dict(type='int', default=DEFAULT_WORKERS),
+    )

@@ -162,14 +162,25 @@ def read_text(path):
         return ''
 
 
-def write_atomic(path, text):
-    """Replace ``path`` atomically, keeping its mode and owner when it exists."""
+def write_atomic(path, data, mode=None):
+    """Replace ``path`` atomically: a temporary file in the same directory, flushed to disk,
+    then renamed over it, so neither a reader nor a crash ever sees half a file.
+
+    ``data`` is text (written as UTF-8) or bytes. ``mode`` is forced on the file; without it
+    an existing file keeps its mode and owner, and a new one gets 0644.
+    """
+    if isinstance(data, str):
+        data = data.encode('utf-8')
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
     try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-        if os.path.exists(path):
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif os.path.exists(path):
             stat = os.stat(path)
             os.chmod(tmp, stat.st_mode & 0o7777)
             os.chown(tmp, stat.st_uid, stat.st_gid)

@@ -65,6 +65,40 @@ DEFAULT_PORTS = dict(control_servers=5269, dns_servers=53, collectors=8086)
 SERVER_OPTIONS = ('control_servers', 'dns_servers', 'collectors', 'discovery_server')
 
 
+def host_argument_spec():
+    """Where a compute's vRouter confs are and how its services and packages are managed.
+
+    Documented by the doc fragments ``opencontrail.issu.vrouter`` and
+    ``opencontrail.issu.vrouter.package_manager``, as are the functions below.
+    """
+    spec = dict(
+        agent_conf=dict(type='path', default=AGENT_CONF),
+        nodemgr_conf=dict(type='path', default=NODEMGR_CONF),
+        service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
+    )
+    spec.update(package_manager_argument_spec())
+    return spec
+
+
+def package_manager_argument_spec():
+    """The package manager of a compute (fragment ``opencontrail.issu.vrouter.package_manager``)."""
+    return dict(package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']))
+
+
+def tor_agents_argument_spec():
+    """The ToR agent confs edited like the agent's (fragment ``opencontrail.issu.vrouter.tor_agents``)."""
+    return dict(tor_agent_confs=dict(type='list', elements='path'))
+
+
+def agent_state_argument_spec():
+    """Where the agent's live state and the last swap's record are read
+    (fragment ``opencontrail.issu.vrouter.agent_state``)."""
+    return dict(
+        introspect_host=dict(type='str', default='127.0.0.1'),
+        fact_file=dict(type='path', default=FACT_FILE),
+    )
+
+
 class VrouterError(Exception):
     """Bad input or a state the swap cannot start from; raised before anything changes."""
 

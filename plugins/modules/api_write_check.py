@@ -36,8 +36,8 @@ attributes:
 options:
   write_api:
     description:
-      - Connection to the API to write through. Its keys are the connection options documented
-        in the C(opencontrail.issu.vnc_api) fragment, for example RV(ignore:api_server_host).
+      - Connection to the API to write through, with the keys of
+        O(opencontrail.issu.config_compare#module:v1).
     type: dict
     required: true
   read_apis:
@@ -92,8 +92,7 @@ deleted_after:
 import time
 import uuid as uuidlib
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import connection_params
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import connection_module
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient, VncError
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
@@ -119,20 +118,20 @@ def _wait_each(readers, predicate, timeout, describe):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    module = connection_module(
+        dict(
             write_api=dict(type='dict', required=True, no_log=False),
             read_apis=dict(type='list', elements='dict', required=True),
             probe_project=dict(type='list', elements='str', default=['default-domain', 'default-project']),
             check_delete=dict(type='bool', default=True),
             timeout=dict(type='int', default=30),
         ),
+        ('write_api', 'read_apis'),
         supports_check_mode=True,
     )
     params = module.params
-    writer = VncClient.from_params(connection_params(module, params['write_api'], 'write_api'))
-    readers = [VncClient.from_params(connection_params(module, conn, 'read_apis[%d]' % index))
-               for index, conn in enumerate(params['read_apis'])]
+    writer = VncClient.from_params(params['write_api'])
+    readers = [VncClient.from_params(conn) for conn in params['read_apis']]
 
     try:
         for client in [writer] + readers:

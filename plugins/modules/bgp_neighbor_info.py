@@ -24,14 +24,9 @@ description:
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.attributes.read_only
   - opencontrail.issu.wait
 attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
   platform:
     support: full
     platforms: posix

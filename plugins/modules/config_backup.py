@@ -25,11 +25,14 @@ description:
     API using the same rules as M(opencontrail.issu.config_compare) (which fields are ignored
     and why is documented there). A checksum mismatch always fails; a difference fails with
     O(fail_on_diff=true).
+  - O(types) and O(exclude_types) select what O(mode=dump) reads; O(mode=verify) compares the
+    types of the dump, and only it uses O(ignore_fields), O(allow_extra) and O(max_items).
   - The ISSU dumps v1 before anything changes, so the config can be checked (or rebuilt) later.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
   - opencontrail.issu.vnc_api
+  - opencontrail.issu.config_compare
 attributes:
   check_mode:
     support: full
@@ -51,44 +54,10 @@ options:
     type: str
     default: dump
     choices: [dump, verify]
-  types:
-    description:
-      - Resource types to dump. Default is every collection of the API's homepage.
-      - In verify mode the types of the dump are compared; this option is ignored.
-    type: list
-    elements: str
-  exclude_types:
-    description: Resource types not to dump.
-    type: list
-    elements: str
-    default: []
-  allow_extra:
-    description:
-      - Objects, as V(<type>:<fq_name joined by :>), that may exist in the second cluster only
-        without counting as a difference. They are listed in RV(allowed_extra).
-      - The default is what a 4.0 config API creates by itself at every start and 3.2 never had
-        (the C(ip-fabric:ip-fabric) routing instance); after pre-sync or run-sync mirror v1,
-        it comes back whenever v2's contrail-api restarts.
-    type: list
-    elements: str
-    default: ['routing-instance:default-domain:default-project:ip-fabric:ip-fabric']
-  ignore_fields:
-    description: In verify mode, more fields to leave out of the comparison (see M(opencontrail.issu.config_compare)).
-    type: list
-    elements: str
-    default: []
   fail_on_diff:
     description: In verify mode, fail when the live config differs from the dump.
     type: bool
     default: true
-  max_items:
-    description: In verify mode, longest list of missing, extra and different objects returned.
-    type: int
-    default: 100
-  workers:
-    description: Types read in parallel.
-    type: int
-    default: 8
 seealso:
   - module: opencontrail.issu.config_compare
 '''
@@ -108,12 +77,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 allowed_extra:
-  description: Objects found only in the second cluster that O(allow_extra) allows.
-  returned: always
+  description: Verify mode, objects live and not in the dump that O(allow_extra) allows.
+  returned: when O(mode=verify)
   type: list
   elements: dict
-  sample: [{type: routing-instance, uuid: 42df8f00-1d8e-4d0a-a365-ea499fe9744c,
-            fq_name: [default-domain, default-project, ip-fabric, ip-fabric]}]
 path:
   description: The dump file.
   returned: always
@@ -161,7 +128,6 @@ different:
 import hashlib
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -169,8 +135,9 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.common_args impo
     API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    V2_STARTUP_OBJECTS, compare_snapshots, fetch_snapshot, select_types,
+    compare_snapshots, comparison_argument_spec, fetch_snapshot, select_types,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncClient, VncError,
 )
@@ -193,25 +160,6 @@ def render_dump(snapshot, api_server):
 def sha256_line(digest, path):
     """The checksum file's content, as ``sha256sum`` writes it."""
     return '%s  %s\n' % (digest, os.path.basename(path))
-
-
-def write_atomic(path, data):
-    """Write ``data`` to ``path`` through a 0600 temp file in the same directory + rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise BackupError('directory %s does not exist' % directory)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def file_sha256(path):
@@ -267,8 +215,11 @@ def dump(module, client):
     before = file_state(path)
     changed = before != dict(sha256=digest, checksum_file=digest)
     if changed and not module.check_mode:
-        write_atomic(path, data)
-        write_atomic(path + '.sha256', sha256_line(digest, path).encode('utf-8'))
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise BackupError('directory %s does not exist' % directory)
+        write_atomic(path, data, mode=0o600)
+        write_atomic(path + '.sha256', sha256_line(digest, path), mode=0o600)
     counts = dict((t, len(objs)) for t, objs in snapshot.items() if objs)
     result = dict(changed=changed, path=path, sha256=digest, counts=counts,
                   objects=sum(counts.values()))
@@ -296,16 +247,11 @@ def verify(module, client):
 
 def argument_spec():
     spec = api_connection_argument_spec()
+    spec.update(comparison_argument_spec())
     spec.update(
         path=dict(type='path', required=True),
         mode=dict(type='str', default='dump', choices=['dump', 'verify']),
-        types=dict(type='list', elements='str'),
-        exclude_types=dict(type='list', elements='str', default=[]),
-        ignore_fields=dict(type='list', elements='str', default=[]),
-        allow_extra=dict(type='list', elements='str', default=list(V2_STARTUP_OBJECTS)),
         fail_on_diff=dict(type='bool', default=True),
-        max_items=dict(type='int', default=100),
-        workers=dict(type='int', default=8),
     )
     return spec
 

@@ -28,139 +28,27 @@ description:
   - With O(fail_on_diff=true) it is a gate - the task fails when the configs differ.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.attributes.read_only
+  - opencontrail.issu.config_compare
 attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
   platform:
     support: full
     platforms: posix
     description: Runs anywhere both config APIs are reachable, normally the C(issu_task) host.
 options:
   v1:
-    description: Connection to the config API of the cluster upgraded from (the reference).
+    description:
+      - Connection to the config API of the cluster upgraded from (the reference).
+      - Its keys are the connection options of the C(opencontrail.issu.vnc_api) doc fragment,
+        with their defaults, as M(opencontrail.issu.contrail_api_info) documents them
+        (C(api_server_host) is required, C(password) is never logged).
     type: dict
     required: true
-    suboptions: &api_connection
-      api_server_host:
-        description:
-          - Address of the Contrail config API server (contrail-api, VNC REST).
-        type: str
-        required: true
-      api_server_port:
-        description:
-          - TCP port of the config API.
-        type: int
-        default: 8082
-      api_server_use_ssl:
-        description:
-          - Use HTTPS to reach the config API.
-        type: bool
-        default: false
-      validate_certs:
-        description:
-          - Verify the server certificate when C(api_server_use_ssl=true) and for keystone over HTTPS.
-          - A certificate that fails verification is an error; it is never retried.
-        type: bool
-        default: true
-      ca_cert:
-        description:
-          - PEM file of the CA that signed the API server (and keystone) certificates.
-        type: path
-      auth_type:
-        description:
-          - V(noauth) sends no token (C(aaa_mode=no-auth) or C(auth=noauth) on the server).
-          - V(keystone) gets a token from C(keystone_auth_url) and sends it as C(X-Auth-Token);
-            a C(401) answer makes the module authenticate again once.
-        type: str
-        choices: [noauth, keystone]
-        default: noauth
-      keystone_auth_url:
-        description:
-          - Keystone endpoint, for example V(http://10.0.0.5:35357/v3) or V(http://10.0.0.5:35357/v2.0).
-          - A URL ending in C(/v2.0) uses the keystone v2.0 token API; any other URL uses v3
-            (C(/v3) is appended when missing).
-          - Required when C(auth_type=keystone).
-        type: str
-      username:
-        description:
-          - Keystone user name. Required when C(auth_type=keystone).
-        type: str
-      password:
-        description:
-          - Keystone password. Required when C(auth_type=keystone). Never logged.
-        type: str
-      tenant_name:
-        description:
-          - Keystone tenant (v2.0) or project (v3) the token is scoped to.
-        type: str
-        default: admin
-        aliases: [project_name]
-      user_domain_name:
-        description:
-          - Keystone v3 domain of C(username).
-        type: str
-        default: Default
-      project_domain_name:
-        description:
-          - Keystone v3 domain of C(tenant_name).
-        type: str
-        default: Default
-      timeout:
-        description:
-          - Seconds to wait for each HTTP answer.
-        type: int
-        default: 30
-      api_retries:
-        description:
-          - How many times a request is retried after a connection error or an HTTP 502, 503 or 504,
-            with exponential backoff from 0.5 seconds. Other errors are reported at once.
-        type: int
-        default: 3
   v2:
-    description: Connection to the config API of the cluster upgraded to.
+    description: Connection to the config API of the cluster upgraded to, with the same keys as O(v1).
     type: dict
     required: true
-    suboptions: *api_connection
-  types:
-    description:
-      - Resource types to compare (V(virtual-network) or V(virtual_network)).
-        Default is every collection of the v1 API's homepage.
-    type: list
-    elements: str
-  exclude_types:
-    description: Resource types not to compare.
-    type: list
-    elements: str
-    default: []
-  allow_extra:
-    description:
-      - Objects, as V(<type>:<fq_name joined by :>), that may exist in the second cluster only
-        without counting as a difference. They are listed in RV(allowed_extra).
-      - The default is what a 4.0 config API creates by itself at every start and 3.2 never had
-        (the C(ip-fabric:ip-fabric) routing instance); after pre-sync or run-sync mirror v1,
-        it comes back whenever v2's contrail-api restarts.
-    type: list
-    elements: str
-    default: ['routing-instance:default-domain:default-project:ip-fabric:ip-fabric']
-  ignore_fields:
-    description:
-      - More fields to leave out of the comparison, as top-level names (V(display_name)) or
-        dotted paths (V(id_perms.description)).
-    type: list
-    elements: str
-    default: []
-  max_items:
-    description: Longest list of missing, extra and different objects returned (counts are always complete).
-    type: int
-    default: 100
-  workers:
-    description: Types read in parallel per cluster.
-    type: int
-    default: 8
   fail_on_diff:
     description: Fail when an object is missing, extra or different.
     type: bool
@@ -254,13 +142,11 @@ types:
   sample: [virtual-network]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
+    connection_module,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    V2_STARTUP_OBJECTS, compare_snapshots, fetch_snapshots, select_types, unserved_types,
+    compare_snapshots, comparison_argument_spec, fetch_snapshots, select_types, unserved_types,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
@@ -268,30 +154,21 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client impor
 )
 
 
-def connection_option():
-    return dict(type='dict', required=True, options=api_connection_argument_spec(),
-                required_if=API_CONNECTION_REQUIRED_IF)
-
-
 def argument_spec():
-    return dict(
-        v1=connection_option(),
-        v2=connection_option(),
-        types=dict(type='list', elements='str'),
-        exclude_types=dict(type='list', elements='str', default=[]),
-        ignore_fields=dict(type='list', elements='str', default=[]),
-        allow_extra=dict(type='list', elements='str', default=list(V2_STARTUP_OBJECTS)),
-        max_items=dict(type='int', default=100),
-        workers=dict(type='int', default=8),
+    spec = comparison_argument_spec()
+    spec.update(
+        v1=dict(type='dict', required=True),
+        v2=dict(type='dict', required=True),
         fail_on_diff=dict(type='bool', default=False),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=60),
         wait_interval=dict(type='float', default=1.0),
     )
+    return spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = connection_module(argument_spec(), ('v1', 'v2'), supports_check_mode=True)
     params = module.params
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
     try:
@@ -302,7 +179,7 @@ def main():
     def compare():
         v1, v2 = fetch_snapshots(clients, types, params['workers'])
         return v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'],
-                                        allow_extra=params['allow_extra'])
+                                         allow_extra=params['allow_extra'])
 
     try:
         v1, v2, result = wait_for(compare, params['wait_timeout'] if params['wait'] else 0,

@@ -22,13 +22,9 @@ description:
     svc-monitor and device-manager are held stopped) and are reported under RV(held).
 author:
   - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: contrail-status only reads; the module runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
     support: full
     platforms: posix

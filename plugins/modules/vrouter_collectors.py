@@ -24,6 +24,10 @@ description:
     kernel), the nodemgr and ToR agents are restarted. Nothing is signalled when nothing changed.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.vrouter
+  - opencontrail.issu.vrouter.package_manager
+  - opencontrail.issu.vrouter.tor_agents
 attributes:
   check_mode:
     support: full
@@ -49,33 +53,12 @@ options:
   reload:
     description:
       - How daemons whose conf changed learn it. V(auto) sends C(SIGHUP) to a 4.x agent and
-        restarts a 3.x agent; V(restart) always restarts; V(none) leaves them alone.
+        restarts a 3.x agent (the agent's version is read with O(package_manager));
+        V(restart) always restarts; V(none) leaves them alone.
       - The nodemgr and the ToR agents are restarted unless V(none).
     type: str
     default: auto
     choices: [auto, restart, none]
-  agent_conf:
-    description: The agent conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-agent.conf
-  nodemgr_conf:
-    description: The vRouter nodemgr conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-nodemgr.conf
-  tor_agent_confs:
-    description: ToR agent confs; default is every C(/etc/contrail/contrail-tor-agent-*.conf) present.
-    type: list
-    elements: path
-  service_manager:
-    description: V(auto) detects the C(supervisor-vrouter) init service or the systemd units.
-    type: str
-    default: auto
-    choices: [auto, supervisor, systemd]
-  package_manager:
-    description: Used to read the agent's version (which decides between C(SIGHUP) and restart).
-    type: str
-    default: auto
-    choices: [auto, apt, dnf, yum]
 '''
 
 EXAMPLES = r'''
@@ -183,20 +166,15 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            collectors=dict(type='list', elements='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            reload=dict(type='str', default='auto', choices=['auto', 'restart', 'none']),
-            agent_conf=dict(type='path', default=vrouter.AGENT_CONF),
-            nodemgr_conf=dict(type='path', default=vrouter.NODEMGR_CONF),
-            tor_agent_confs=dict(type='list', elements='path'),
-            service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
-            package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
-        ),
-        required_if=[('state', 'present', ('collectors',))],
-        supports_check_mode=True,
+    spec = vrouter.host_argument_spec()
+    spec.update(vrouter.tor_agents_argument_spec())
+    spec.update(
+        collectors=dict(type='list', elements='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        reload=dict(type='str', default='auto', choices=['auto', 'restart', 'none']),
     )
+    module = AnsibleModule(argument_spec=spec, required_if=[('state', 'present', ('collectors',))],
+                           supports_check_mode=True)
     try:
         module.exit_json(**run(module))
     except (pkg_manager.PackageError, service_manager.ServiceError, vrouter.VrouterError,

@@ -24,30 +24,17 @@ description:
   - What M(opencontrail.issu.vrouter_swap) recorded in its fact file.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.attributes.read_only
+  - opencontrail.issu.vrouter
+  - opencontrail.issu.vrouter.package_manager
+  - opencontrail.issu.vrouter.agent_state
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
     support: full
     platforms: posix
     description: Runs on the compute node.
 options:
-  agent_conf:
-    description: The agent conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-agent.conf
-  nodemgr_conf:
-    description: The vRouter nodemgr conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-nodemgr.conf
-  introspect_host:
-    description: Address of the agent introspect.
-    type: str
-    default: 127.0.0.1
   introspect_port:
     description: Port of the agent introspect; default is C([DEFAULT] http_server_port) of the agent conf, else 8085.
     type: int
@@ -59,20 +46,6 @@ options:
     description: Count the agent's routes (one introspect request per tenant VRF).
     type: bool
     default: true
-  service_manager:
-    description: V(auto) detects the C(supervisor-vrouter) init service or the systemd units.
-    type: str
-    default: auto
-    choices: [auto, supervisor, systemd]
-  package_manager:
-    description: V(auto) detects dpkg/apt or rpm/dnf/yum.
-    type: str
-    default: auto
-    choices: [auto, apt, dnf, yum]
-  fact_file:
-    description: Fact file written by M(opencontrail.issu.vrouter_swap).
-    type: path
-    default: /etc/ansible/facts.d/contrail_issu.fact
 seealso:
   - module: opencontrail.issu.vrouter_swap
 '''
@@ -188,20 +161,14 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            agent_conf=dict(type='path', default=vrouter.AGENT_CONF),
-            nodemgr_conf=dict(type='path', default=vrouter.NODEMGR_CONF),
-            introspect_host=dict(type='str', default='127.0.0.1'),
-            introspect_port=dict(type='int'),
-            introspect_timeout=dict(type='float', default=3),
-            gather_routes=dict(type='bool', default=True),
-            service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
-            package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
-            fact_file=dict(type='path', default=vrouter.FACT_FILE),
-        ),
-        supports_check_mode=True,
+    spec = vrouter.host_argument_spec()
+    spec.update(vrouter.agent_state_argument_spec())
+    spec.update(
+        introspect_port=dict(type='int'),
+        introspect_timeout=dict(type='float', default=3),
+        gather_routes=dict(type='bool', default=True),
     )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:
         module.exit_json(**run(module))
     except (pkg_manager.PackageError, service_manager.ServiceError, vrouter.VrouterError) as exc:

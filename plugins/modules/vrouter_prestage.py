@@ -23,6 +23,8 @@ description:
     not downloaded again; when nothing is left to fetch the module reports no change.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.vrouter.package_manager
 attributes:
   check_mode:
     support: full
@@ -49,11 +51,6 @@ options:
     description: Refresh the package lists first (C(apt-get update), C(dnf makecache)).
     type: bool
     default: true
-  package_manager:
-    description: V(auto) detects apt, dnf or yum.
-    type: str
-    default: auto
-    choices: [auto, apt, dnf, yum]
 seealso:
   - module: opencontrail.issu.vrouter_swap
 '''
@@ -170,15 +167,13 @@ def _pins(packages):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            version=dict(type='str', required=True),
-            packages=dict(type='list', elements='str'),
-            update_cache=dict(type='bool', default=True),
-            package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
-        ),
-        supports_check_mode=True,
+    spec = vrouter.package_manager_argument_spec()
+    spec.update(
+        version=dict(type='str', required=True),
+        packages=dict(type='list', elements='str'),
+        update_cache=dict(type='bool', default=True),
     )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:
         module.exit_json(**run(module))
     except pkg_manager.PackageError as exc:

@@ -39,6 +39,10 @@ description:
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.vrouter
+  - opencontrail.issu.vrouter.package_manager
+  - opencontrail.issu.vrouter.tor_agents
+  - opencontrail.issu.vrouter.agent_state
   - opencontrail.issu.wait
 attributes:
   check_mode:
@@ -115,37 +119,6 @@ options:
         repositories. Done before the outage.
     type: bool
     default: false
-  agent_conf:
-    description: The agent conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-agent.conf
-  nodemgr_conf:
-    description: The vRouter nodemgr conf.
-    type: path
-    default: /etc/contrail/contrail-vrouter-nodemgr.conf
-  tor_agent_confs:
-    description:
-      - ToR agent confs to re-point like the agent conf (LP 1676681).
-      - Default is every C(/etc/contrail/contrail-tor-agent-*.conf) present.
-    type: list
-    elements: path
-  fact_file:
-    description: Where the state before the swap is recorded (JSON).
-    type: path
-    default: /etc/ansible/facts.d/contrail_issu.fact
-  service_manager:
-    description:
-      - How the vRouter runs. V(supervisor) is the C(supervisor-vrouter) init service,
-        V(systemd) the C(contrail-vrouter-agent) and C(contrail-vrouter-nodemgr) units,
-        V(auto) detects it.
-    type: str
-    default: auto
-    choices: [auto, supervisor, systemd]
-  package_manager:
-    description: V(auto) detects apt, dnf or yum.
-    type: str
-    default: auto
-    choices: [auto, apt, dnf, yum]
   reload_kmod:
     description:
       - Unload the vrouter kernel module (C(rmmod -w vrouter)) after a package change, so the
@@ -160,10 +133,6 @@ options:
     type: str
     default: previous
     choices: [previous, none]
-  introspect_host:
-    description: Address of the agent introspect (port from the agent conf, default 8085).
-    type: str
-    default: 127.0.0.1
   wait:
     description:
       - Wait, after the start, for XMPP Established to the target control nodes (all of
@@ -311,7 +280,10 @@ class StepFailed(Exception):
 
 
 def argument_spec():
-    spec = dict(
+    spec = vrouter.host_argument_spec()
+    spec.update(vrouter.tor_agents_argument_spec())
+    spec.update(vrouter.agent_state_argument_spec())
+    spec.update(
         version=dict(type='str'),
         packages=dict(type='list', elements='str'),
         control_servers=dict(type='list', elements='str'),
@@ -322,15 +294,8 @@ def argument_spec():
         require_change=dict(type='bool', default=False),
         require_prestaged=dict(type='bool', default=False),
         update_cache=dict(type='bool', default=False),
-        agent_conf=dict(type='path', default=vrouter.AGENT_CONF),
-        nodemgr_conf=dict(type='path', default=vrouter.NODEMGR_CONF),
-        tor_agent_confs=dict(type='list', elements='path'),
-        fact_file=dict(type='path', default=vrouter.FACT_FILE),
-        service_manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
-        package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
         reload_kmod=dict(type='bool', default=True),
         route_check=dict(type='str', default='previous', choices=['previous', 'none']),
-        introspect_host=dict(type='str', default='127.0.0.1'),
     )
     spec.update(wait_argument_spec())
     spec['wait']['default'] = True

@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for the compute-side module tests against the lab (import them in a test module).
 
-* ``run_on``: runs one module on a lab container (connection containers.podman.podman), the
-  way the playbooks reach computes, and returns the task result;
+* ``run_on``: ``run_module`` (conftest.py) on a host of the lab inventory (connection
+  containers.podman.podman, the way the playbooks reach computes), host first;
 * ``compute``: lab-compute1, put back on v1 (3.2, discovery) before and after the test with
   the module under test's rollback path, so a failed test leaves the shared lab as it found it;
 * ``broken_repo``: the v2 build 4.0.3.0-63 with a broken agent (h6's build.sh --broken),
@@ -11,11 +11,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,36 +24,11 @@ BROKEN_SOURCE = '/etc/apt/sources.list.d/itest-h8-broken.list'
 BROKEN_DIR = '/srv/itest-h8-broken'
 
 
-def _ansible(collections_path, host, module, args, check=False, diff=False, timeout=300):
-    play = [{'hosts': 'all', 'gather_facts': False,
-             'tasks': [{'name': 'module under test', 'opencontrail.issu.%s' % module: args}]}]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path,
-               ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_NOCOLOR='1',
-               ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3',
-               ANSIBLE_RETRY_FILES_ENABLED='0')
-    with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as handle:
-        json.dump(play, handle)
-    playbook = Path(handle.name)
-    try:
-        cmd = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', '%s,' % host,
-               '-c', 'containers.podman.podman', str(playbook)]
-        cmd += ['--check'] if check else []
-        cmd += ['--diff'] if diff else []
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    finally:
-        playbook.unlink()
-    try:
-        return json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts'][host]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError('ansible-playbook failed:\n%s\n%s' % (proc.stdout, proc.stderr))
-
-
 @pytest.fixture
-def run_on(collections_path):
-    """``run_on(host, module, args, check=False, diff=False)`` -> task result dict."""
+def run_on(run_module):
+    """``run_on(host, module, args, **run_module options)`` -> task result dict."""
     def run(host, module, args, **kwargs):
-        return _ansible(collections_path, host, module, args, **kwargs)
+        return run_module(module, args, host=host, **kwargs)
     return run
 
 

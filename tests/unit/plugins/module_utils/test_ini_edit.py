@@ -96,3 +96,16 @@ def test_edit_file_check_mode_writes_nothing_and_real_mode_keeps_mode(tmp_path):
     assert done['after'] == path.read_text() and 'server=10.0.0.20' in path.read_text()
     assert os.stat(path).st_mode & 0o777 == 0o640
     assert not ini_edit.edit_file(str(path), edits)['changed']
+
+
+def test_write_atomic_keeps_the_mode_unless_told_and_leaves_no_temp_file(tmp_path):
+    kept, forced, new = tmp_path / 'kept.conf', tmp_path / 'forced.json', tmp_path / 'new.conf'
+    for path in (kept, forced):
+        path.write_text('old\n')
+        path.chmod(0o640)
+    ini_edit.write_atomic(str(kept), 'text \u00e9\n')
+    ini_edit.write_atomic(str(forced), b'{}', mode=0o600)
+    ini_edit.write_atomic(str(new), 'new\n')
+    assert kept.read_bytes() == 'text \u00e9\n'.encode('utf-8') and forced.read_bytes() == b'{}'
+    assert [p.stat().st_mode & 0o777 for p in (kept, forced, new)] == [0o640, 0o600, 0o644]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['forced.json', 'kept.conf', 'new.conf']
