@@ -39,9 +39,10 @@ def run(cmd, timeout=1500):
     env = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'],
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
                CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, '%s failed (rc=%s):\n%s' % (' '.join(cmd), proc.returncode,
-                                                          (proc.stdout + proc.stderr)[-8000:])
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    tail = (proc.stdout + proc.stderr)[-8000:]
+    assert proc.returncode == 0, '%s failed (rc=%s):\n%s' % (' '.join(cmd), proc.returncode, tail)
     return proc.stdout
 
 
