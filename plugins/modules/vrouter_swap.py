@@ -16,12 +16,14 @@ description:
   - Moves one compute from its Contrail release to another, the in-place step of the ISSU
     (3.2 to 4.0, or back). The data plane is down from the stop of the vRouter service until
     the agent holds its routes again; every step is timed and the sequence is kept minimal.
-  - "Sequence: stop the vRouter service (C(supervisor-vrouter) or the systemd units); install
-    the exact target versions of the package set, downgrades allowed; rewrite only the conf
-    keys that point the compute at a cluster, keeping every other line and comment; unload
-    the old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653); start the
-    service; wait until XMPP is Established to the target control nodes and every route the
-    agent held before the stop is back."
+  - "Sequence, as the fab procedure orders it (upgrade_compute_node, then switch_compute_node):
+    while the old agent still forwards, install the exact target versions of the package set,
+    downgrades allowed (the packages do not restart a running agent), and rewrite only the conf
+    keys that point the compute at a cluster, keeping every other line and comment; then the
+    outage - stop the vRouter service (C(supervisor-vrouter) or the systemd units), unload the
+    old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653), start the service,
+    and wait until XMPP is Established to the target control nodes and every route the agent
+    held before is back. A failed install therefore costs no outage: the old agent runs on."
   - Rollback is the same code path. With O(rollback=true) the target is the state recorded in
     O(fact_file) before the last swap (versions and conf values, restored exactly); explicit
     v1 parameters work as well.
@@ -432,11 +434,14 @@ class Swap:
     def execute(self, before, plan, names):
         self._record(before, status='in_progress')
         baseline = self._baseline(before)
-        started = time.monotonic()
-        self._step('stop', self.svc.stop)
+        # Packages and conf first, while the old agent still forwards: a running agent keeps
+        # the code and conf it started with until it is restarted (4.x re-reads the server
+        # lists on SIGHUP only), so the outage is only the stop, module reload and start.
         if plan['packages']:
             self._step('install', self._install, plan['packages'])
         self._step('conf', self._write_conf)
+        started = time.monotonic()
+        self._step('stop', self.svc.stop)
         if plan['packages'] and self.params['reload_kmod']:
             self._step('kmod', self._unload_kmod)
         self._step('start', self.svc.start)
@@ -468,9 +473,6 @@ class Swap:
         wanted = dict((name, change['to']) for name, change in changes.items())
         _out, downloaded = self.pkg.install(wanted, exclude=vrouter.PROTECTED_PACKAGES)
         self.result['downloaded'] = downloaded
-        if self.svc.is_running():
-            # A maintainer script (invoke-rc.d ... start) started the old module's service.
-            self.svc.stop()
 
     def _write_conf(self):
         for path, edits in sorted(self.conf_targets.items()):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -44,8 +45,22 @@ def back_to_v1(run_on, host):
     return run_on(host, 'vrouter_info', {'gather_routes': False})
 
 
+@pytest.fixture(scope='session')
+def issu_started(lab):
+    """The compute phase's precondition: the ISSU started (v1/v2 peered, config synced, run-sync
+    running), so that a compute moved to v2 finds its VMs in v2's config. Re-running the start
+    playbook on a started ISSU changes nothing."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.build' / 'collections'),
+               CONTAINERS_CONF=str(REPO_ROOT / 'lab' / 'containers.conf'),
+               PATH=str(REPO_ROOT / '.venv' / 'bin') + os.pathsep + os.environ['PATH'])
+    proc = subprocess.run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_start.yml'],
+                          cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
 @pytest.fixture
-def compute(lab, run_on):
+def compute(lab, issu_started, run_on):
     """lab-compute1 on v1 with no ISSU record, before and after the test."""
     lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
     back_to_v1(run_on, COMPUTE)

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # compute_fixtures.py is beside us
 from compute_fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
-    BROKEN, V1, V1_CONTROL, V2, V2_CONTROL, broken_repo, compute, run_on,
+    BROKEN, V1, V1_CONTROL, V2, V2_CONTROL, broken_repo, compute, issu_started, run_on,
 )
 
 pytestmark = pytest.mark.lab
