@@ -50,6 +50,12 @@ def molecule(step, scenario):
     return run(['molecule', step, '-s', scenario])
 
 
+def fresh_lab(scenario):
+    """molecule destroy (also resets molecule's own instance state), then create: a new lab."""
+    molecule('destroy', scenario)
+    molecule('create', scenario)
+
+
 def playbook_changes(playbook, extra=None):
     """Run a phase playbook on the lab; return {host: changed count} from its recap."""
     cmd = ['ansible-playbook', '-i', 'inventories/lab', 'playbooks/%s' % playbook]
@@ -136,7 +142,7 @@ def scenario_lab():
 
 
 def test_full_issu(scenario_lab, traffic):
-    molecule('create', 'default')
+    fresh_lab('default')
     traffic['start']()
     molecule('converge', 'default')
     molecule('idempotence', 'default')
@@ -151,7 +157,7 @@ def test_full_issu(scenario_lab, traffic):
 
 
 def test_rollback(scenario_lab, traffic):
-    molecule('create', 'rollback')
+    fresh_lab('rollback')
     traffic['start']()
     molecule('converge', 'rollback')
     molecule('verify', 'rollback')
@@ -161,7 +167,7 @@ def test_rollback(scenario_lab, traffic):
 
 
 def test_abort(scenario_lab, traffic):
-    molecule('create', 'abort')
+    fresh_lab('abort')
     traffic['start']()
     molecule('converge', 'abort')
     molecule('verify', 'abort')
@@ -170,7 +176,7 @@ def test_abort(scenario_lab, traffic):
 
 
 def test_resume_after_kill(scenario_lab, traffic):
-    molecule('create', 'resume')
+    fresh_lab('resume')
     traffic['start']()
     molecule('converge', 'resume')
     molecule('verify', 'resume')
