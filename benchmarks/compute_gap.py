@@ -114,6 +114,10 @@ def main(argv=None):
     parser.add_argument('--interval', type=float, default=0.1)
     args = parser.parse_args(argv)
     probe_module = load_probe()
+    # The compute phase's precondition: the ISSU started (peered, synced), so that a compute
+    # moved to v2 finds its VMs in v2's config. A no-op when it has started already.
+    subprocess.run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_start.yml'],
+                   cwd=ROOT, env=ENV, check=True, capture_output=True, timeout=900)
     results = []
     for _run in range(args.runs):
         for prestage in (True, False):
