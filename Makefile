@@ -83,8 +83,8 @@ build: venv  ## build the collection tarball into .build/dist
 
 doc-check: build  ## install the built tarball in a temp path and list its plugins with ansible-doc
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	ansible-galaxy collection install --offline -p $$tmp $(BUILD)/dist/opencontrail-issu-$(VERSION).tar.gz >/dev/null; \
-	ANSIBLE_COLLECTIONS_PATH=$$tmp ansible-doc -l opencontrail.issu
+	ansible-galaxy collection install --offline --force -p $$tmp $(BUILD)/dist/opencontrail-issu-$(VERSION).tar.gz >/dev/null; \
+	cd $$tmp && ANSIBLE_COLLECTIONS_PATH=$$tmp ansible-doc -l opencontrail.issu
 
 clean:  ## remove generated files (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache
