@@ -37,6 +37,8 @@ TOR_AGENT_GLOB = '/etc/contrail/contrail-tor-agent-*.conf'
 FACT_FILE = '/etc/ansible/facts.d/contrail_issu.fact'
 
 KMOD_DKMS = 'contrail-vrouter-dkms'
+#: The daemon a swap must leave RUNNING, whatever else the role runs.
+AGENT_PROGRAM = 'contrail-vrouter-agent'
 #: The vRouter packages besides the kernel module one, in install order of importance.
 COMPONENT_PACKAGES = (
     'contrail-vrouter-agent', 'contrail-vrouter-common', 'contrail-vrouter-utils',

@@ -138,7 +138,9 @@ options:
   wait:
     description:
       - Wait, after the start, for XMPP Established to the target control nodes (all of
-        O(control_servers), or one when not given) and for the routes (O(route_check)).
+        O(control_servers), or one when not given), for the routes (O(route_check)), and
+        then until the agent, and every daemon of the role that ran before, is RUNNING (past
+        supervisor's C(startsecs)), so a daemon that exits soon after its start fails the swap.
     type: bool
     default: true
   wait_interval:
@@ -209,10 +211,10 @@ target:
   returned: always
   type: dict
 timings:
-  description: Seconds per step (stop, install, conf, kmod, start, xmpp_up, routes_back) and C(outage), from the stop to the routes back.
+  description: Seconds per step (install, conf, stop, kmod, start, xmpp_up, routes_back, running) and C(outage), from the stop to the routes back.
   returned: when the swap ran
   type: dict
-  sample: {stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7}
+  sample: {stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1}
 prestaged:
   description: Whether every package to install was in the package cache before the install.
   returned: always
@@ -452,6 +454,10 @@ class Swap:
             if self.params['route_check'] == 'previous' and baseline is not None:
                 self._step('routes_back', self._wait_routes, client, baseline)
         self.result['timings']['outage'] = round(time.monotonic() - started, 3)
+        if self.params['wait']:
+            # Forwarding is back; the swap is done when supervisor (or systemd) also calls
+            # the daemons up: an agent still in STARTING may yet exit, BACKOFF and be lost.
+            self._step('running', self._wait_running, before)
         after = self._snapshot(names)
         self._record(after, status='done')
 
@@ -499,6 +505,19 @@ class Swap:
                          until=lambda peers: vrouter.xmpp_ready(peers, targets),
                          retry_on=(IntrospectError,))
         self.result['xmpp'] = peers
+
+    def _wait_running(self, before):
+        wanted = set(name for name, state in (before['service'].get('programs') or {}).items()
+                     if state == 'RUNNING')
+        wanted.add(vrouter.AGENT_PROGRAM)
+
+        def not_running():
+            programs = self.svc.programs()
+            return dict((name, programs.get(name, 'absent')) for name in sorted(wanted)
+                        if programs.get(name) != 'RUNNING')
+        wait_for(not_running, self.params['wait_timeout'], self.params['wait_interval'],
+                 'RUNNING for %s' % ', '.join(sorted(wanted)),
+                 until=lambda left: not left, retry_on=(service_manager.ServiceError,))
 
     def _wait_routes(self, client, baseline):
         def missing():

@@ -40,10 +40,11 @@ def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
     assert swap['changed'] and not swap.get('failed'), swap.get('msg')
     assert swap['downloaded'] == []                          # pre-staged: nothing fetched
     assert set(swap['timings']) >= {'stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up',
-                                    'routes_back', 'outage'}
+                                    'routes_back', 'outage', 'running'}
     assert swap['routes']['after']['total'] >= swap['routes']['before']['total']
 
     after = run_on(compute, 'vrouter_info', {})
+    assert after['service']['programs']['contrail-vrouter-agent'] == 'RUNNING'   # not STARTING
     assert set(p['version'] for n, p in after['packages'].items()) == {V2}
     assert after['agent_conf']['era'] == '4.x'
     assert after['agent_conf']['control_servers'] == ['%s:5269' % V2_CONTROL]
@@ -57,6 +58,7 @@ def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
     rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
     assert rollback['changed'] and not rollback.get('failed'), rollback.get('msg')
     back = run_on(compute, 'vrouter_info', {})
+    assert back['service']['programs']['contrail-vrouter-agent'] == 'RUNNING'
     assert set(p['version'] for p in back['packages'].values()) == {V1}
     assert back['agent_conf']['discovery_server'] == V1_CONTROL
     assert back['agent_conf']['era'] == '3.x' and established(back) == [V1_CONTROL]
