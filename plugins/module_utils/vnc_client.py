@@ -76,7 +76,7 @@ def _filters(filters):
 
 
 def _list_query(detail, fields, parent_id, back_ref_id, obj_uuids, filters, count,
-                parent_fq_name, parent_type, shared):
+                parent_fq_name, parent_type, shared, exclude_hrefs=False):
     """The list parameters shared by ``GET /<type>s`` and ``POST /list-bulk-collection``."""
     query = dict(
         parent_id=_csv(parent_id),
@@ -88,7 +88,8 @@ def _list_query(detail, fields, parent_id, back_ref_id, obj_uuids, filters, coun
         parent_fq_name_str=':'.join(parent_fq_name) if parent_fq_name else None,
     )
     query = dict((k, v) for k, v in query.items() if v)
-    for flag, value in (('detail', detail), ('count', count), ('shared', shared)):
+    for flag, value in (('detail', detail), ('count', count), ('shared', shared),
+                        ('exclude_hrefs', exclude_hrefs)):
         if value:
             query[flag] = True
     return query
@@ -232,20 +233,25 @@ class VncClient:
 
     def list(self, obj_type, detail=False, fields=None, parent_id=None, back_ref_id=None,
              obj_uuids=None, filters=None, count=False, parent_fq_name=None,
-             parent_type=None, shared=False):
-        """``GET /<type>s``: a list of objects (detail) or refs, or an int with count."""
+             parent_type=None, shared=False, exclude_hrefs=False):
+        """``GET /<type>s``: a list of objects (detail) or refs, or an int with count.
+
+        ``exclude_hrefs`` drops the ``href``/``parent_href`` links the server would add to
+        every object and ref: a third of a detail list's bytes, and nothing a reader needs.
+        """
         rtype = resource_type(obj_type)
         query = _list_query(detail, fields, parent_id, back_ref_id, obj_uuids, filters,
-                            count, parent_fq_name, parent_type, shared)
+                            count, parent_fq_name, parent_type, shared, exclude_hrefs)
         return self._unwrap_list(rtype, self.request('GET', '/%ss' % rtype, query=query),
                                  detail, count)
 
     def list_bulk(self, obj_type, detail=False, fields=None, parent_id=None,
-                  back_ref_id=None, obj_uuids=None, filters=None, count=False, shared=False):
+                  back_ref_id=None, obj_uuids=None, filters=None, count=False, shared=False,
+                  exclude_hrefs=False):
         """``POST /list-bulk-collection``: like :meth:`list` for long id lists."""
         rtype = resource_type(obj_type)
         body = _list_query(detail, fields, parent_id, back_ref_id, obj_uuids, filters,
-                           count, None, None, shared)
+                           count, None, None, shared, exclude_hrefs)
         body['type'] = rtype
         return self._unwrap_list(rtype, self.request('POST', '/list-bulk-collection', body),
                                  detail, count)

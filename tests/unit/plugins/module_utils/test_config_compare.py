@@ -109,8 +109,8 @@ class ListingClient:
     def homepage(self):
         return {'links': [{'link': {'rel': 'collection', 'name': t}} for t in self.objects]}
 
-    def list(self, obj_type, detail=False):
-        self.listed.append((obj_type, detail))
+    def list(self, obj_type, detail=False, exclude_hrefs=False):
+        self.listed.append((obj_type, detail, exclude_hrefs))
         if obj_type not in self.objects:
             raise VncError("Resource type '%s' not found" % obj_type, status=404)
         return self.objects[obj_type]
@@ -122,12 +122,12 @@ def test_fetch_reads_one_detail_list_per_type_and_marks_unserved_types():
     assert types == ['virtual-network']
     snapshot = cc.fetch_snapshot(client, types + ['card'], workers=4)
     assert snapshot == {'virtual-network': [vn('u1', 'vn1')], 'card': None}
-    assert sorted(client.listed) == [('card', True), ('virtual-network', True)]
+    assert sorted(client.listed) == [('card', True, True), ('virtual-network', True, True)]
 
 
 def test_fetch_raises_other_errors():
     class Broken(ListingClient):
-        def list(self, obj_type, detail=False):
+        def list(self, obj_type, detail=False, exclude_hrefs=False):
             raise VncError('cannot connect', status=None)
     try:
         cc.fetch_snapshot(Broken({}), ['virtual-network'])

@@ -49,6 +49,16 @@ def test_list_detail_unwraps_and_sends_parameters(http_stub):
     assert 'X-Auth-Token' not in headers
 
 
+def test_list_without_hrefs_asks_the_server_not_to_render_them(http_stub):
+    http_stub.handler = lambda *args: ok({'virtual-networks': []})
+    client = client_for(http_stub)
+    assert client.list('virtual_network', detail=True, exclude_hrefs=True) == []
+    assert query_of(http_stub.requests[0][1]) == dict(detail='true', exclude_hrefs='true')
+    client.list_bulk('virtual_network', obj_uuids=['u1'], exclude_hrefs=True)
+    assert http_stub.requests[1][3] == {'type': 'virtual-network', 'obj_uuids': 'u1',
+                                        'exclude_hrefs': True}
+
+
 def test_list_plain_and_count(http_stub):
     answers = iter([ok({'virtual-networks': [{'uuid': 'u', 'fq_name': ['a'], 'href': 'h'}]}),
                     ok({'virtual-networks': {'count': 7}})])
