@@ -37,6 +37,9 @@ TOR_AGENT_GLOB = '/etc/contrail/contrail-tor-agent-*.conf'
 FACT_FILE = '/etc/ansible/facts.d/contrail_issu.fact'
 
 KMOD_DKMS = 'contrail-vrouter-dkms'
+#: XMPP sessions a vRouter agent keeps: with two control nodes of its list (and two DNS
+#: servers), whatever the length of the list (MAX_XMPP_SERVERS in the agent).
+AGENT_XMPP_SESSIONS = 2
 #: The daemon a swap must leave RUNNING, whatever else the role runs.
 AGENT_PROGRAM = 'contrail-vrouter-agent'
 #: The vRouter packages besides the kernel module one, in install order of importance.
@@ -321,10 +324,12 @@ def missing_routes(baseline, current):
 
 
 def xmpp_ready(peers, targets):
-    """True when every target control node (or, with no targets, one peer) is Established."""
+    """True when the agent has its XMPP sessions Established to the target control nodes: as
+    many as it keeps (AGENT_XMPP_SESSIONS, all of them when fewer are given), or, with no
+    targets, to one control node."""
     up = set(p['controller_ip'] for p in peers if p.get('state') == 'Established')
     if targets:
-        return all(ip in up for ip in targets)
+        return len(up & set(targets)) >= min(AGENT_XMPP_SESSIONS, len(set(targets)))
     return bool(up)
 
 

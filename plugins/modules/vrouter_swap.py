@@ -137,8 +137,9 @@ options:
     choices: [previous, none]
   wait:
     description:
-      - Wait, after the start, for XMPP Established to the target control nodes (all of
-        O(control_servers), or one when not given), for the routes (O(route_check)), and
+      - Wait, after the start, for XMPP Established to the target control nodes (two of
+        O(control_servers), as many sessions as an agent keeps, or all when fewer are listed;
+        one control node when not given), for the routes (O(route_check)), and
         then until the agent, and every daemon of the role that ran before, is RUNNING (past
         supervisor's C(startsecs)), so a daemon that exits soon after its start fails the swap.
     type: bool

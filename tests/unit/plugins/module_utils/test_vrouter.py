@@ -124,6 +124,12 @@ def test_xmpp_ready():
              dict(controller_ip='10.0.0.22', state='Down')]
     assert vrouter.xmpp_ready(peers, ['10.0.0.21'])
     assert not vrouter.xmpp_ready(peers, ['10.0.0.21', '10.0.0.22'])
+    # an agent keeps two sessions, whatever the length of its list
+    three = ['10.0.0.21', '10.0.0.22', '10.0.0.23']
+    two_up = peers + [{'controller_ip': '10.0.0.23', 'state': 'Established'}]
+    assert vrouter.xmpp_ready(two_up, three)
+    assert not vrouter.xmpp_ready(peers, three)
+    assert not vrouter.xmpp_ready(two_up, ['10.0.0.31', '10.0.0.32', '10.0.0.23'])
     assert vrouter.xmpp_ready(peers, []) and not vrouter.xmpp_ready([], [])
 
 
