@@ -8,8 +8,17 @@ and, with --playbook, the same through ansible-playbook. Prints one JSON line.
 
     .venv/bin/python benchmarks/config_compare.py --v1 10.99.0.11:8082 --v2 10.99.0.21:8082
 
-Without --v2 the v1 API is compared with itself: the same objects are read twice, which
-is the work a v1/v2 comparison of two synced clusters does.
+Without --v2 the v1 API is compared with itself: the same objects are read twice, by one
+API server process. The realistic figure is v1 against v2 once the ISSU has started
+(pre-sync copied the seed), each cluster's API server answering its own half:
+
+    .venv/bin/python benchmarks/config_compare.py --count 50000
+    ansible-playbook -i inventories/lab playbooks/issu_start.yml
+    .venv/bin/python benchmarks/config_compare.py --no-seed --v2 10.99.0.21:8082 --playbook
+
+Measured (2 cores, 2026-11-25): 50,000 seeded objects, 69,841 with the routing instances and
+route targets v1's schema transformer derives: 8.8-9.0 s (fetch 8.4-8.8 s, compare 0.4 s),
+11.2 s as an ansible-playbook task.
 """
 
 import argparse
