@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg2
 
-from contrail_sim import amqp, configdb, zk
+from contrail_sim import amqp, configdb, keystone, zk
 from contrail_sim.config_daemon import DaemonStatus, connect_zk, db_probe
 from contrail_sim.schema_data import TYPES
 
@@ -596,6 +596,9 @@ class ApiServer(object):
         self.vn_ids = zk.vn_id_allocator(zkc) if zkc else None
         self.sg_ids = zk.sg_id_allocator(zkc) if zkc else None
         self.stats = {'requests': 0, 'errors': 0}
+        self.tokens = keystone.TokenValidator(
+            self.keystone_url(), conf.get('keystone_admin_user', ''),
+            conf.get('keystone_admin_password', ''), conf.get('keystone_admin_tenant_name', ''))
 
     def renderer(self, req, ref_hrefs=True):
         return Renderer(req.base_url, with_hrefs=not req.present('exclude_hrefs'), ref_hrefs=ref_hrefs)
@@ -1302,22 +1305,30 @@ class ApiServer(object):
 
     # -- auth ----------------------------------------------------------------------------
     def check_auth(self, req):
-        """auth=keystone and aaa_mode != no-auth: X-Auth-Token must be one of [KEYSTONE] lab_tokens.
+        """auth=keystone and aaa_mode != no-auth: X-Auth-Token must be a valid keystone token.
 
-        The lab has no keystone; a static token list stands in for token validation.
+        Validated as keystone's auth_token middleware does (vnc_auth_keystone.py): with the
+        [KEYSTONE] admin credentials against ``auth_url``; ``lab_tokens`` (a static list) is
+        accepted too, for tests without a keystone.
         """
         if self.conf.get('auth') != 'keystone' or self.conf.get('aaa_mode') == 'no-auth':
             return
         if req.path == '/' or req.path.startswith('/documentation'):
             return
-        tokens = set(_csv(self.conf.get('keystone_lab_tokens')))
-        if req.headers.get('X-Auth-Token') not in tokens:
-            uri = self.conf.get('keystone_auth_url') or '%s://%s:%s' % (
-                self.conf.get('keystone_auth_protocol', 'http'),
-                self.conf.get('keystone_auth_host', '127.0.0.1'),
-                self.conf.get('keystone_auth_port', '35357'))
-            raise HttpError(401, 'Authentication required',
-                            {'WWW-Authenticate': "Keystone uri='%s'" % uri})
+        token = req.headers.get('X-Auth-Token')
+        if token and token in set(_csv(self.conf.get('keystone_lab_tokens'))):
+            return
+        if token and self.conf.get('keystone_admin_user') and self.tokens.valid(token):
+            return
+        uri = self.keystone_url()
+        raise HttpError(401, 'Authentication required',
+                        {'WWW-Authenticate': "Keystone uri='%s'" % uri})
+
+    def keystone_url(self):
+        return self.conf.get('keystone_auth_url') or '%s://%s:%s' % (
+            self.conf.get('keystone_auth_protocol', 'http'),
+            self.conf.get('keystone_auth_host', '127.0.0.1'),
+            self.conf.get('keystone_auth_port', '35357'))
 
     # -- routing -------------------------------------------------------------------------
     def dispatch(self, req):
