@@ -141,18 +141,23 @@ def scenario_lab():
         run(['python3', 'lab/labctl', 'down'])
 
 
-def test_full_issu(scenario_lab, traffic):
-    fresh_lab('default')
+@pytest.mark.parametrize('scenario', [
+    'default',          # 1 + 1 controllers; molecule also checks a re-run changes nothing
+    'ha',               # 3 + 3 controllers (inventories/lab-ha)
+])
+def test_full_issu(scenario_lab, traffic, scenario):
+    fresh_lab(scenario)
     traffic['start']()
-    molecule('converge', 'default')
-    molecule('idempotence', 'default')
-    molecule('verify', 'default')
+    molecule('converge', scenario)
+    if scenario == 'default':
+        molecule('idempotence', scenario)
+    molecule('verify', scenario)
     record = state_record()
     summary, probed = check_traffic(traffic, V2_API, record)
     assert [w['note'] for w in record['northbound']['windows']] == ['start', 'finalize']
     assert summary['refused'] > 0, 'the workload never met a northbound freeze'
-    print('\nfull ISSU: %d writes acked, %d refused, freeze windows %s, max route gap %.2f s'
-          % (summary['acked'], summary['refused'], [w['seconds'] for w in summary['freeze_windows']],
+    print('\nfull ISSU (%s): %d writes acked, %d refused, freeze windows %s, max route gap %.2f s'
+          % (scenario, summary['acked'], summary['refused'], [w['seconds'] for w in summary['freeze_windows']],
              probed['max_outage_seconds']))
 
 
