@@ -88,6 +88,9 @@ class SupervisorRole(RoleService):
     def restart_program(self, program):
         self._ctl('restart', program)
 
+    def stop_program(self, program):
+        self._ctl('stop', program)
+
     def signal_program(self, program, signal='HUP'):
         self._ctl('signal', signal, program)
 
@@ -133,6 +136,9 @@ class SystemdRole(RoleService):
 
     def restart_program(self, program):
         self._run(['systemctl', 'restart', program])
+
+    def stop_program(self, program):
+        self._run(['systemctl', 'stop', program])
 
     def signal_program(self, program, signal='HUP'):
         self._run(['systemctl', 'kill', '--signal=%s' % signal, '--kill-who=main', program])

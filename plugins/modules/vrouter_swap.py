@@ -20,7 +20,8 @@ description:
     while the old agent still forwards, install the exact target versions of the package set,
     downgrades allowed (the packages do not restart a running agent), and rewrite only the conf
     keys that point the compute at a cluster, keeping every other line and comment; then the
-    outage - stop the vRouter service (C(supervisor-vrouter) or the systemd units), unload the
+    outage - stop the agent, then the vRouter service (C(supervisor-vrouter) or the systemd
+    units; its other daemons, such as the nodemgr, were stopped before the outage), unload the
     old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653), start the service,
     and wait until XMPP is Established to the target control nodes and every route the agent
     held before is back. A failed install therefore costs no outage: the old agent runs on."
@@ -212,10 +213,10 @@ target:
   returned: always
   type: dict
 timings:
-  description: Seconds per step (install, conf, stop, kmod, start, xmpp_up, routes_back, running) and C(outage), from the stop to the routes back.
+  description: Seconds per step (install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running) and C(outage), from the agent's stop to the routes back.
   returned: when the swap ran
   type: dict
-  sample: {stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1}
+  sample: {prestop: 0.2, stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1}
 prestaged:
   description: Whether every package to install was in the package cache before the install.
   returned: always
@@ -443,8 +444,12 @@ class Swap:
         if plan['packages']:
             self._step('install', self._install, plan['packages'])
         self._step('conf', self._write_conf)
+        # The role's other daemons (nodemgr) do not forward: they stop before the outage, and
+        # the agent is stopped on its own first, so the service stop only has supervisord left
+        # to end (2.2 s -> 1.3 s on the lab).
+        self._step('prestop', self._stop_companions, before)
         started = time.monotonic()
-        self._step('stop', self.svc.stop)
+        self._step('stop', self._stop_agent_first)
         if plan['packages'] and self.params['reload_kmod']:
             self._step('kmod', self._unload_kmod)
         self._step('start', self.svc.start)
@@ -485,6 +490,16 @@ class Swap:
         for path, edits in sorted(self.conf_targets.items()):
             if os.path.exists(path):
                 ini_edit.edit_file(path, edits)
+
+    def _stop_companions(self, before):
+        for name, state in sorted((before['service'].get('programs') or {}).items()):
+            if state == 'RUNNING' and name != vrouter.AGENT_PROGRAM:
+                self.svc.stop_program(name)
+
+    def _stop_agent_first(self):
+        if self.svc.is_running() and self.svc.programs().get(vrouter.AGENT_PROGRAM) == 'RUNNING':
+            self.svc.stop_program(vrouter.AGENT_PROGRAM)
+        self.svc.stop()
 
     def _unload_kmod(self):
         if not vrouter.lsmod(self.module.run_command)['loaded']:

@@ -39,7 +39,7 @@ def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
     swap = run_on(compute, 'vrouter_swap', UPGRADE)
     assert swap['changed'] and not swap.get('failed'), swap.get('msg')
     assert swap['downloaded'] == []                          # pre-staged: nothing fetched
-    assert set(swap['timings']) >= {'stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up',
+    assert set(swap['timings']) >= {'prestop', 'stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up',
                                     'routes_back', 'outage', 'running'}
     assert swap['routes']['after']['total'] >= swap['routes']['before']['total']
 

@@ -36,6 +36,8 @@ def test_detect_supervisor_and_its_commands():
     assert runner.calls[0] == ['service', 'supervisor-vrouter', 'stop']
     assert runner.calls[1][-3:] == ['signal', 'HUP', 'contrail-vrouter-agent']
     assert runner.calls[1][:3] == ['supervisorctl', '-s', 'unix:///var/run/supervisord_vrouter.sock']
+    svc.stop_program('contrail-vrouter-nodemgr')
+    assert runner.calls[2][-2:] == ['stop', 'contrail-vrouter-nodemgr']
 
 
 def test_detect_systemd():
@@ -45,6 +47,8 @@ def test_detect_systemd():
     svc.start()
     assert runner.calls[-1] == ['systemctl', 'start', 'contrail-vrouter-agent',
                                 'contrail-vrouter-nodemgr']
+    svc.stop_program('contrail-vrouter-agent')
+    assert runner.calls[-1] == ['systemctl', 'stop', 'contrail-vrouter-agent']
 
 
 def test_unknown_service_manager_is_a_clear_error():
