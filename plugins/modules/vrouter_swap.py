@@ -213,7 +213,9 @@ target:
   returned: always
   type: dict
 timings:
-  description: Seconds per step (install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running) and C(outage), from the agent's stop to the routes back.
+  description:
+    - Seconds per step (install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running).
+    - C(outage) runs from the agent's stop to the routes back.
   returned: when the swap ran
   type: dict
   sample: {prestop: 0.2, stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1}
