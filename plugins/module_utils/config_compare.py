@@ -4,8 +4,8 @@
 """Whole-config snapshots of a Contrail config API and their comparison.
 
 A snapshot is ``{resource type: [object, ...]}`` read with one ``list detail=true`` per
-type, without hrefs (``exclude_hrefs``; no per-object reads: 50,000 objects must compare in seconds), the types read in
-parallel threads. Objects are matched by uuid; each side is reduced to a canonical form
+type, without hrefs (``exclude_hrefs``; no per-object reads: 50,000 objects must compare in
+seconds), the types read in parallel threads. Objects are matched by uuid; each side is reduced to a canonical form
 (:func:`normalize`) whose digest decides equality.
 
 What the canonical form leaves out, and why (everything else is compared):

@@ -89,7 +89,12 @@ class SupervisorRole(RoleService):
         self._ctl('restart', program)
 
     def stop_program(self, program):
-        self._ctl('stop', program)
+        """Stop one program; one that is already stopped is what was asked."""
+        try:
+            self._ctl('stop', program)
+        except ServiceError as exc:
+            if 'not running' not in exc.output:
+                raise
 
     def signal_program(self, program, signal='HUP'):
         self._ctl('signal', signal, program)

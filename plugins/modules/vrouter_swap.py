@@ -451,7 +451,7 @@ class Swap:
         # to end (2.2 s -> 1.3 s on the lab).
         self._step('prestop', self._stop_companions, before)
         started = time.monotonic()
-        self._step('stop', self._stop_agent_first)
+        self._step('stop', self._stop_agent_first, before)
         if plan['packages'] and self.params['reload_kmod']:
             self._step('kmod', self._unload_kmod)
         self._step('start', self.svc.start)
@@ -493,13 +493,19 @@ class Swap:
             if os.path.exists(path):
                 ini_edit.edit_file(path, edits)
 
-    def _stop_companions(self, before):
-        for name, state in sorted((before['service'].get('programs') or {}).items()):
-            if state == 'RUNNING' and name != vrouter.AGENT_PROGRAM:
-                self.svc.stop_program(name)
+    @staticmethod
+    def _running_before(before):
+        """The role's daemons that were RUNNING when the swap began."""
+        return set(name for name, state in (before['service'].get('programs') or {}).items()
+                   if state == 'RUNNING')
 
-    def _stop_agent_first(self):
-        if self.svc.is_running() and self.svc.programs().get(vrouter.AGENT_PROGRAM) == 'RUNNING':
+    def _stop_companions(self, before):
+        for name in sorted(self._running_before(before) - set([vrouter.AGENT_PROGRAM])):
+            self.svc.stop_program(name)
+
+    def _stop_agent_first(self, before):
+        # From the snapshot, not a new status query: this runs inside the outage.
+        if vrouter.AGENT_PROGRAM in self._running_before(before):
             self.svc.stop_program(vrouter.AGENT_PROGRAM)
         self.svc.stop()
 
@@ -525,9 +531,7 @@ class Swap:
         self.result['xmpp'] = peers
 
     def _wait_running(self, before):
-        wanted = set(name for name, state in (before['service'].get('programs') or {}).items()
-                     if state == 'RUNNING')
-        wanted.add(vrouter.AGENT_PROGRAM)
+        wanted = self._running_before(before) | set([vrouter.AGENT_PROGRAM])
 
         def not_running():
             programs = self.svc.programs()

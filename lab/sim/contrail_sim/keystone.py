@@ -68,10 +68,10 @@ class Keystone(object):
         except (KeyError, TypeError):
             return _error(400, 'Expecting to find identity/password/user in auth.', 'Bad Request')
         if 'password' not in identity.get('methods', []):
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         issued = self._issue(name, password, scope.get('name'))
         if issued is None:
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         token_id, token = issued
         return 201, {'token': self._v3_body(token)}, {'X-Subject-Token': token_id}
 
@@ -84,7 +84,7 @@ class Keystone(object):
             return _error(400, 'Expecting to find passwordCredentials in auth.', 'Bad Request')
         issued = self._issue(name, password, auth.get('tenantName'))
         if issued is None:
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         return 200, {'access': self._v2_body(*issued)}, {}
 
     # -- validate ------------------------------------------------------------------------
@@ -102,7 +102,7 @@ class Keystone(object):
 
     def validate_v3(self, headers):
         if not self._admin(headers):
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         token = self.valid(headers.get('X-Subject-Token'))
         if token is None:
             return _error(404, 'Could not find token: %s.' % headers.get('X-Subject-Token'),
@@ -111,7 +111,7 @@ class Keystone(object):
 
     def revoke_v3(self, headers):
         if not self._admin(headers):
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         with self.lock:
             gone = self.tokens.pop(headers.get('X-Subject-Token') or '', None)
         if gone is None:
@@ -120,7 +120,7 @@ class Keystone(object):
 
     def validate_v2(self, headers, token_id):
         if not self._admin(headers):
-            return _error(401, UNAUTHORIZED, 'Unauthorized')
+            return _unauthorized()
         token = self.valid(token_id)
         if token is None:
             return _error(404, 'Could not find token: %s.' % token_id, 'Not Found')
@@ -155,6 +155,10 @@ def _stamp(moment):
 
 def _error(code, message, title):
     return code, {'error': {'code': code, 'message': message, 'title': title}}, {}
+
+
+def _unauthorized():
+    return _error(401, UNAUTHORIZED, 'Unauthorized')
 
 
 class TokenValidator(object):

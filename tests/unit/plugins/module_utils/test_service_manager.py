@@ -63,3 +63,12 @@ def test_failed_command_raises_with_output():
                                                           'not stop in 30s'), 'vrouter')
     with pytest.raises(service_manager.ServiceError, match='did not stop'):
         svc.stop()
+
+
+def test_stopping_a_stopped_program_is_done_but_other_errors_raise():
+    svc = service_manager.SupervisorRole(Runner(out='contrail-vrouter-nodemgr: ERROR (not running)\n'),
+                                         'vrouter')
+    svc.stop_program('contrail-vrouter-nodemgr')
+    svc = service_manager.SupervisorRole(Runner(out='nova: ERROR (no such process)\n'), 'vrouter')
+    with pytest.raises(service_manager.ServiceError, match='no such process'):
+        svc.stop_program('nova')
