@@ -1,8 +1,10 @@
 """pytest plugin with the lab fixtures, loaded for every suite by the root conftest.py.
 
 `lab` (session): the rehearsal lab, brought up once per test run with `labctl up` and removed at
-the end. A lab that is already running (all lab-* containers up, e.g. a developer's `make lab-up`)
-is reused as it is and left running. Set LAB_KEEP=1 to keep a lab this run started.
+the end. A lab that is already running and healthy (every lab-* container running and labctl's
+health checks passing, e.g. a developer's `make lab-up`) is reused as it is and left running; one
+that is not (containers whose processes were killed, a lab left finalized by a demo) is removed
+and brought up again. Set LAB_KEEP=1 to keep a lab this run started.
 
 Two rules for the lab's own tests (lab/tests):
 - marker `lab_last`: the test runs after every other test of the session (it takes the lab down);
@@ -13,6 +15,7 @@ import importlib.machinery
 import importlib.util
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -80,12 +83,23 @@ class Lab(object):
         return self.podman('exec', node, *cmd, check=check, timeout=timeout)
 
 
-def _running_lab(module):
+def _running_lab(module, settle=30):
+    """The topology of a lab that can be reused: all containers running and healthy."""
     os.environ['CONTAINERS_CONF'] = module.CONTAINERS_CONF
     states = module.container_states()
-    if states and all(state == 'running' for state in states.values()):
-        return module.running_topology()
-    return None
+    if not states:
+        return None
+    if any(state != 'running' for state in states.values()):
+        print('lab: not reused, containers not running: %s' % ', '.join(
+            sorted(name for name, state in states.items() if state != 'running')))
+        return None
+    topology = module.running_topology()
+    try:
+        module.wait_for(module.health_checks(topology), time.time() + settle)
+    except module.LabError as exc:
+        print('lab: not reused, %s' % ' '.join(str(exc).splitlines()[:2]))
+        return None
+    return topology
 
 
 @pytest.fixture(scope='session')

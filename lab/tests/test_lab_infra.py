@@ -7,6 +7,7 @@ Tests without a marker check labctl's topology and the inventory (no containers)
 import json
 import os
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ import urllib.request
 import pytest
 import yaml
 
+import pytest_lab
 from pytest_lab import in_ci
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -309,6 +311,26 @@ def test_status_lists_every_node(lab, run_labctl):
     for node in lab.topology.nodes:
         assert node.name in proc.stdout
     assert 'memory:' in proc.stdout
+
+
+@pytest.mark.lab
+@pytest.mark.lab_last
+def test_a_lab_whose_processes_died_is_not_reused(lab):
+    """A session that stops kills its processes, the lab's containers among them, while podman's
+    record still says they run. The next test run must not reuse that lab: the fixture checks its
+    health, not podman's states. (Breaks the lab: runs last, just before it is taken down.)"""
+    if not lab.started and not os.environ.get('LAB_TEST_DOWN') and not in_ci():
+        pytest.skip('the lab was already running before the tests: not breaking it')
+    assert pytest_lab._running_lab(lab.labctl) is not None      # healthy: reused
+    node = lab.topology.v1[0].name
+    pids = lab.podman('inspect', '-f', '{{.State.Pid}} {{.State.ConmonPid}}', node).stdout.split()
+    lab.is_up = False
+    subprocess.run(['kill', '-9'] + pids, check=True)
+    deadline = time.time() + 10
+    while time.time() < deadline and lab.exec(node, 'true', check=False).returncode == 0:
+        time.sleep(0.1)
+    assert lab.labctl.container_states()[node] == 'running'     # what podman still believes
+    assert pytest_lab._running_lab(lab.labctl, settle=2) is None
 
 
 @pytest.mark.lab
