@@ -32,7 +32,9 @@ import json
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncError
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (  # noqa: F401 pylint: disable=unused-import
+    VncError, collection_types, resource_type,
+)
 
 #: Fields never compared (see the module docstring); ``id_perms`` sub-keys apart.
 IGNORED_FIELDS = frozenset(('href', 'parent_href', 'name'))
@@ -40,16 +42,6 @@ IGNORED_ID_PERMS = frozenset(('created', 'last_modified'))
 
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_ITEMS = 100
-
-
-def resource_type(obj_type):
-    return obj_type.replace('_', '-')
-
-
-def collection_types(homepage):
-    """Every resource type the API serves, from the homepage's ``collection`` links."""
-    return sorted(link['link']['name'] for link in homepage.get('links', [])
-                  if link.get('link', {}).get('rel') == 'collection')
 
 
 def select_types(client, types=None, exclude_types=None):

@@ -20,9 +20,13 @@ import os
 
 KINDS = ('supervisor', 'systemd')
 SUPERVISOR_SOCKET_DIRS = ('/var/run', '/tmp')
-#: Units of a role on systemd hosts (wire-formats reference §6.2).
+#: Units of a role on systemd hosts (4.0 on xenial, contrail-status' unit lists). The first
+#: names the role when detecting it (contrail-api is a template, contrail-api@N).
 SYSTEMD_UNITS = {
     'vrouter': ('contrail-vrouter-agent', 'contrail-vrouter-nodemgr'),
+    'config': ('contrail-schema', 'contrail-svc-monitor', 'contrail-device-manager',
+               'contrail-config-nodemgr'),
+    'control': ('contrail-control', 'contrail-named', 'contrail-dns', 'contrail-control-nodemgr'),
 }
 
 

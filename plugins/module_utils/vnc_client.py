@@ -11,7 +11,10 @@ It speaks the 3.2 / 4.0 wire format directly (no vnc_api at runtime):
 
 Auth is noauth or a keystone (v2.0 or v3) token sent as ``X-Auth-Token``; a 401 triggers
 one re-authentication. Connection errors and 502/503/504 are retried with backoff, like
-vnc_api does for 502/503; other errors are raised at once as :class:`VncError`.
+vnc_api does for 502/503; other errors are raised at once as :class:`VncError`. A write
+(create, delete, ref-update) is replayed after a connection error only when the connection
+was refused: after a reset or a timeout the server may have applied it, and a blind replay
+would create twice or fail on its own success.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from ansible.module_utils.urls import Request, make_context
 #: 500 is an unhandled exception in the api-server: retrying repeats it (and might repeat
 #: a half-applied create), so it is reported at once.
 RETRY_STATUSES = (502, 503, 504)
+
+#: POSTs that only read: safe to send again whatever happened to the first one.
+READ_ONLY_POSTS = ('/fqname-to-id', '/id-to-fqname', '/list-bulk-collection')
 
 USER_AGENT = 'opencontrail.issu'
 
@@ -56,6 +62,12 @@ class VncError(Exception):
 def resource_type(obj_type):
     """``virtual_network`` or ``virtual-network`` -> ``virtual-network`` (URL/JSON form)."""
     return obj_type.replace('_', '-')
+
+
+def collection_types(homepage):
+    """Every resource type the API serves, from the homepage's ``collection`` links, sorted."""
+    return sorted(link['link']['name'] for link in homepage.get('links', [])
+                  if link.get('link', {}).get('rel') == 'collection')
 
 
 def _csv(values):
@@ -129,8 +141,16 @@ class KeystoneAuth:
     def token_from(self, headers, body):
         """v3 returns the token in ``X-Subject-Token``, v2.0 in ``access.token.id``."""
         if self.version == 2:
-            return json.loads(body)['access']['token']['id']
-        return headers.get('X-Subject-Token')
+            try:
+                return json.loads(body)['access']['token']['id']
+            except (ValueError, KeyError, TypeError):
+                raise VncError('keystone answered without a token (is %s a keystone v2.0 '
+                               'endpoint?)' % self.auth_url)
+        token = headers.get('X-Subject-Token')
+        if not token:
+            raise VncError('keystone answered without X-Subject-Token (is %s a keystone v3 '
+                           'endpoint?)' % self.auth_url)
+        return token
 
 
 class VncClient:
@@ -144,15 +164,28 @@ class VncClient:
         self.backoff = backoff
         self._sleep = sleep
         self._token = None
-        # One TLS context for every request: building it (loading the CA store) costs
-        # ~50 ms of CPU, which Request.open would otherwise pay on each call, even for HTTP.
-        context = make_context(cafile=ca_cert, validate_certs=validate_certs)
-        self._http = Request(timeout=timeout, validate_certs=validate_certs, ca_path=ca_cert,
-                             context=context,
-                             http_agent=USER_AGENT, follow_redirects='none',
-                             headers={'Content-Type': 'application/json; charset="UTF-8"',
-                                      'X-Contrail-Useragent': '%s:%s' % (socket.gethostname(),
-                                                                         USER_AGENT)})
+        self._tls = (validate_certs, ca_cert)
+        self._timeout = timeout
+        self._http = None
+
+    def _transport(self):
+        """The HTTP(S) opener, built on first use so that a bad ``ca_cert`` is a VncError
+        raised inside the caller's error handling. One TLS context serves every request:
+        building it (loading the CA store) costs ~50 ms of CPU, which Request.open would
+        otherwise pay on each call, even for HTTP."""
+        if self._http is None:
+            validate_certs, ca_cert = self._tls
+            try:
+                context = make_context(cafile=ca_cert, validate_certs=validate_certs)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise VncError('ca_cert %s cannot be loaded: %s' % (ca_cert, exc))
+            self._http = Request(timeout=self._timeout, validate_certs=validate_certs,
+                                 ca_path=ca_cert, context=context,
+                                 http_agent=USER_AGENT, follow_redirects='none',
+                                 headers={'Content-Type': 'application/json; charset="UTF-8"',
+                                          'X-Contrail-Useragent': '%s:%s' % (
+                                              socket.gethostname(), USER_AGENT)})
+        return self._http
 
     @classmethod
     def from_params(cls, params):
@@ -175,15 +208,17 @@ class VncClient:
     def _send(self, method, url, body, headers):
         """One HTTP exchange -> (status, headers, text); HTTP errors are returned too."""
         data = None if body is None else json.dumps(body)
+        http = self._transport()
         try:
-            resp = self._http.open(method, url, data=data, headers=headers)
+            resp = http.open(method, url, data=data, headers=headers)
             return resp.status, resp.headers, resp.read().decode('utf-8')
         except HTTPError as exc:
             text = exc.read().decode('utf-8', 'replace') if exc.fp else str(exc.reason)
             return exc.code, exc.headers, text
 
-    def _send_with_retries(self, method, url, body, headers):
-        """Retry connection errors and RETRY_STATUSES; never retry a TLS failure."""
+    def _send_with_retries(self, method, url, body, headers, replayable=True):
+        """Retry connection errors and RETRY_STATUSES; never retry a TLS failure, nor a
+        write that is not ``replayable`` once it may have reached the server."""
         attempt = 0
         while True:
             try:
@@ -196,6 +231,10 @@ class VncClient:
                     raise VncError('TLS failure: %s' % reason, method=method, url=url)
                 if attempt >= self.retries:
                     raise VncError('cannot connect: %s' % reason, method=method, url=url)
+                if not replayable and not isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
+                    raise VncError('connection lost (%s): the server may have applied this '
+                                   'request; read the object before trying again' % reason,
+                                   method=method, url=url)
             attempt += 1
             self._sleep(self.backoff * (2 ** (attempt - 1)))
 
@@ -217,14 +256,23 @@ class VncClient:
             if self.auth and self._token is None:
                 self._authenticate()
             headers = {'X-Auth-Token': self._token} if self._token else {}
-            status, _headers, text = self._send_with_retries(method, url, body, headers)
+            status, _headers, text = self._send_with_retries(
+                method, url, body, headers,
+                replayable=method in ('GET', 'PUT') or path in READ_ONLY_POSTS)
             if status == 401 and self.auth and attempt == 1:
                 self._token = None
                 continue
             break
         if status != 200:
             raise VncError(text.strip() or 'no message', status=status, method=method, url=url)
-        return json.loads(text) if text.strip() else None
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise VncError('the answer is not JSON (is %s the config API?): %.80r'
+                           % (self.base_url, text.strip()), status=status, method=method,
+                           url=url)
 
     # -- API calls -----------------------------------------------------------------
 

@@ -28,7 +28,8 @@ attributes:
     description: In check mode nothing is written; the module only checks that every API answers.
   diff_mode:
     support: none
-    description: The probe object is created and removed again, so there is nothing to diff.
+    description: The probe object is created and removed again, so there is nothing to diff and
+      C(changed) is always false.
   platform:
     support: full
     platforms: posix
@@ -143,7 +144,9 @@ def main():
 
     name = 'issu-write-check-%s' % uuidlib.uuid4().hex[:12]
     fq_name = list(params['probe_project']) + [name]
-    result = dict(changed=True)
+    # The probe is created and deleted again: the config is left as it was, so the module
+    # reports no change, as in check mode.
+    result = dict(changed=False)
     uuid = None
     try:
         uuid = writer.create('virtual-network', {'fq_name': fq_name, 'parent_type': 'project'})

@@ -123,6 +123,11 @@ different:
   returned: when O(mode=verify)
   type: list
   elements: dict
+totals:
+  description: Verify mode, the comparison's totals (C(backup), C(live), C(missing), C(extra), C(different)).
+  returned: when O(mode=verify)
+  type: dict
+  sample: {backup: 1523, live: 1523, missing: 0, extra: 0, different: 0}
 '''
 
 import hashlib

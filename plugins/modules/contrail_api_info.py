@@ -96,15 +96,10 @@ counts:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
     API_CONNECTION_REQUIRED_IF, api_connection_argument_spec)
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient, VncError
-
-GSC_FQ_NAME = ['default-global-system-config']
-
-
-def resource_types(homepage):
-    """Types from the homepage's ``collection`` links, in the server's order."""
-    return [link['link']['name'] for link in homepage.get('links', [])
-            if link.get('link', {}).get('rel') == 'collection']
+from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import GSC_FQ_NAME
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
+    VncClient, VncError, collection_types,
+)
 
 
 def summarize_router(router):
@@ -115,7 +110,7 @@ def summarize_router(router):
 
 
 def gather(client, count_types):
-    types = resource_types(client.homepage())
+    types = collection_types(client.homepage())
     unknown = [t for t in count_types if t not in types]
     if unknown:
         raise ValueError('count_types names types the server does not know: %s'

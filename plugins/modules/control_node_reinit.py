@@ -108,6 +108,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import ESTABLISHED, neighbor_view, peer_states
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument, read_text
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import bgp_neighbors
@@ -167,13 +168,8 @@ def pick_method(module, conf):
 
 def established(neighbors, wanted):
     """The wanted peers (by name or address) that are not Established -> {peer: state}."""
-    missing = {}
-    for peer in wanted:
-        states = [n.get('state') for n in neighbors
-                  if peer in (n.get('peer'), n.get('peer_address'))]
-        if 'Established' not in states:
-            missing[peer] = states[0] if states else 'absent'
-    return missing
+    states = peer_states([neighbor_view(n) for n in neighbors], wanted)
+    return dict((peer, state or 'absent') for peer, state in states.items() if state != ESTABLISHED)
 
 
 def wait_back(module, process, host, pid_before, method):

@@ -243,11 +243,15 @@ wait:
   description: On a wait timeout, what was waited for and the last state seen.
   returned: failure
   type: dict
+backup_file:
+  description: Copy of O(config_file) taken before it was rewritten, with O(backup=true).
+  returned: when O(backup=true) and O(config_file) changed
+  type: str
+  sample: /etc/haproxy/haproxy.cfg.12345.2026-11-24@10:00:00~
 '''
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -255,6 +259,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import (
     HAProxyError, HAProxyRuntime, admin_state, parse_servers_state,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
     WaitTimeout, wait_argument_spec, wait_for,
 )
@@ -544,13 +549,12 @@ class HAProxyBackend:
                 self.execute(command)
             if result['persisted']['server_state_file'] or (
                     result['commands'] and state_text is not None):
-                self.write_file(self.params['server_state_file'],
-                                self.runtime.dump_servers_state())
+                write_atomic(self.params['server_state_file'], self.runtime.dump_servers_state())
                 result['persisted']['server_state_file'] = True
             if result['persisted']['config_file']:
                 if self.params['backup']:
                     result['backup_file'] = self.module.backup_local(self.params['config_file'])
-                self.write_file(self.params['config_file'], ''.join(config))
+                write_atomic(self.params['config_file'], ''.join(config))
             if self.params['wait']:
                 self.wait(set(before['servers']))
         result['servers'] = self.current_servers(set(before['servers']))
@@ -595,14 +599,6 @@ class HAProxyBackend:
             self.runtime.set_server_state(backend, server, words[4])
         else:
             self.runtime.set_server_addr(backend, server, words[4], words[6])
-
-    def write_file(self, path, content):
-        """Write next to ``path`` then move into place, keeping its owner and mode."""
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                                   prefix='.%s.' % os.path.basename(path))
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(content)
-        self.module.atomic_move(tmp, path)
 
     def wait(self, keys):
         """Ready servers must be UP (or unchecked); drained/maint ones must have 0 sessions."""

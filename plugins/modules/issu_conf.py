@@ -63,6 +63,7 @@ options:
         description:
           - Content of this cluster's C(contrail-api.conf), for example read from the other
             cluster with M(ansible.builtin.slurp) (decoded). Mutually exclusive with O(old.api_conf).
+          - It holds passwords, so it is never logged.
         type: str
       cassandra_address_list:
         description: Config DB servers, C(host:9160); written space-separated.
@@ -193,7 +194,9 @@ options:
   extra:
     description:
       - Further C([DEFAULTS]) keys written as given, for keys of later releases
-        (for example C(old_zookeeper_use_ssl)). Keys containing C(password) are masked.
+        (for example C(old_zookeeper_use_ssl)). The values of keys containing C(password)
+        are masked in the result and the diff; pass the known passwords through their own
+        options (O(admin_password), O(old.rabbit_password), ...), which are never logged.
     type: dict
     default: {}
 notes:
@@ -269,7 +272,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import 
 
 SIDE_OPTIONS = dict(
     api_conf=dict(type='path'),
-    api_conf_content=dict(type='str'),
+    api_conf_content=dict(type='str', no_log=True),
     cassandra_address_list=dict(type='list', elements='str'),
     cassandra_user=dict(type='str'),
     cassandra_password=dict(type='str', no_log=True),
@@ -361,16 +364,20 @@ def main():
     path = module.params['path']
     if module.params['mode'] is None:
         module.params['mode'] = '0600'
+    module.no_log_values.update(str(value) for key, value in module.params['extra'].items()
+                                if issu_sync.is_secret(key) and value not in (None, ''))
     try:
         values = wanted_values(module)
         text = issu_sync.render_conf(values)
+        before = read_text(path) if os.path.exists(path) else None
+        changed = before != text
+        if changed and not module.check_mode:
+            create_private(path)
+            write_atomic(path, text)
     except issu_sync.ConfError as exc:
         module.fail_json(msg=to_native(exc))
-    before = read_text(path) if os.path.exists(path) else None
-    changed = before != text
-    if changed and not module.check_mode:
-        create_private(path)
-        write_atomic(path, text)
+    except (OSError, UnicodeDecodeError) as exc:
+        module.fail_json(msg='%s: cannot read or write it: %s' % (path, to_native(exc)))
     file_args = module.load_file_common_arguments(module.params, path=path)
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(file_args, changed)

@@ -52,7 +52,7 @@ options:
     type: path
     default: /etc/contrail/contrail-issu.conf
   timeout:
-    description: Seconds the tool may run before it is stopped and the module fails.
+    description: Seconds the tool may run before it is stopped and the module fails (at least 1).
     type: int
     default: 1800
   log_lines:
@@ -126,6 +126,11 @@ stdout_lines:
   returned: when the tool ran
   type: list
   elements: str
+stderr_lines:
+  description: The last 20 lines of the tool's standard error.
+  returned: when the tool ran
+  type: list
+  elements: str
 '''
 
 import time
@@ -177,6 +182,10 @@ def main():
     ), supports_check_mode=True)
     tool = issu_sync.TOOLS[module.params['tool']]
     result = dict(changed=False, tool=tool.command, log_file=tool.log_file)
+    if module.params['timeout'] < 1:
+        # coreutils timeout reads 0 as "no limit": refuse it rather than wait for ever.
+        module.fail_json(msg='timeout must be at least 1 second, got %s' % module.params['timeout'],
+                         **result)
     executable = module.get_bin_path(tool.command)
     if executable is None:
         module.fail_json(msg=issu_sync.missing_tool_message(tool.command), **result)

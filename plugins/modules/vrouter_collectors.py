@@ -144,8 +144,17 @@ def reload_daemons(module, svc, pkg, programs, reload):
 
 def run(module):
     params = module.params
+    if params['state'] == 'present' and not [c for c in params['collectors'] if c and c.strip()]:
+        module.fail_json(msg='collectors is empty: give the collectors as host:8086 (an empty '
+                             'list would leave the agent and nodemgr with no collector)')
     value = vrouter.render('collectors', '4.x', params['collectors']) \
         if params['state'] == 'present' else None
+    # Find the package and service managers before any file changes: a host where they cannot
+    # be told apart fails untouched.
+    pkg = svc = None
+    if params['reload'] != 'none':
+        pkg = pkg_manager.detect(module.run_command, params['package_manager'])
+        svc = service_manager.detect(module.run_command, 'vrouter', params['service_manager'])
     changed_files, diffs, programs = {}, [], []
     for path, key, program in targets(params):
         outcome = ini_edit.edit_file(path, [key + (value,)], check_mode=module.check_mode)
@@ -156,10 +165,14 @@ def run(module):
             programs.append(program)
     result = dict(changed=bool(changed_files), changed_files=changed_files,
                   collectors=value or '', reloaded=[])
-    if programs:
-        pkg = pkg_manager.detect(module.run_command, params['package_manager'])
-        svc = service_manager.detect(module.run_command, 'vrouter', params['service_manager'])
-        result['reloaded'] = reload_daemons(module, svc, pkg, programs, params['reload'])
+    if programs and svc is not None:
+        try:
+            result['reloaded'] = reload_daemons(module, svc, pkg, programs, params['reload'])
+        except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
+            module.fail_json(msg='the collectors were written to %s, but reloading failed: %s; '
+                                 'restart %s by hand (a re-run finds the files current and '
+                                 'reloads nothing)' % (', '.join(sorted(changed_files)), exc,
+                                                       ', '.join(programs)), **result)
     if module._diff:
         result['diff'] = diffs
     return result

@@ -48,7 +48,10 @@ options:
     type: list
     elements: str
   update_cache:
-    description: Refresh the package lists first (C(apt-get update), C(dnf makecache)).
+    description:
+      - Refresh the package lists first (C(apt-get update), C(dnf makecache)), in check mode too;
+        the refresh changes only the package manager's cache of the lists, and without it a
+        release just published would be reported missing (preflight relies on it).
     type: bool
     default: true
 seealso:

@@ -119,7 +119,8 @@ options:
   update_cache:
     description:
       - Refresh the package lists (C(apt-get update), C(dnf makecache)) before checking the
-        repositories. Done before the outage.
+        repositories. Done before the outage, and in check mode too (it changes only the
+        package manager's cache of the lists).
     type: bool
     default: false
   reload_kmod:
@@ -238,7 +239,7 @@ routes:
   returned: when the swap ran
   type: dict
 failed_step:
-  description: On failure, the step that failed (validate, record, stop, install, conf, kmod, start, xmpp_up, routes_back).
+  description: On failure, the step that failed (validate, record, install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running).
   returned: failure
   type: str
 host_state:
@@ -438,7 +439,7 @@ class Swap:
         return self.result
 
     def execute(self, before, plan, names):
-        self._record(before, status='in_progress')
+        self._step('record', self._record, before, 'in_progress')
         baseline = self._baseline(before)
         # Packages and conf first, while the old agent still forwards: a running agent keeps
         # the code and conf it started with until it is restarted (4.x re-reads the server
@@ -467,7 +468,7 @@ class Swap:
             # the daemons up: an agent still in STARTING may yet exit, BACKOFF and be lost.
             self._step('running', self._wait_running, before)
         after = self._snapshot(names)
-        self._record(after, status='done')
+        self._step('record', self._record, after, 'done')
 
     # -- steps -----------------------------------------------------------------------------
     def _step(self, name, func, *args):
@@ -651,7 +652,8 @@ def main():
     names = [vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
     try:
         swap = Swap(module)
-    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError) as exc:
+    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError,
+            OSError) as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'))
     try:
@@ -661,7 +663,7 @@ def main():
     except vrouter.VrouterError as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'), **swap.result)
-    except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
+    except (pkg_manager.PackageError, service_manager.ServiceError, OSError) as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'), **swap.result)
     module.exit_json(**result)

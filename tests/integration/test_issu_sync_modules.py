@@ -130,6 +130,8 @@ def test_sync_bad_inputs_fail_clearly(lab_run, rendered_conf):
     assert missing_conf['failed'] and 'does not exist' in missing_conf['msg']
     no_tool = lab_run('issu_sync', dict(tool='pre'), host='lab-v1-ctrl1')
     assert no_tool['failed'] and 'contrail-config package' in no_tool['msg']
+    no_time = lab_run('issu_sync', dict(tool='post', timeout=0))
+    assert no_time['failed'] and 'timeout must be at least 1 second' in no_time['msg']
 
 
 # -- issu_run_sync ----------------------------------------------------------------------------

@@ -96,6 +96,11 @@ def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, bro
 
 
 def test_collectors_switch_and_revert(compute, run_on):
+    before = run_on(compute, 'vrouter_info', {'gather_routes': False})['agent_conf']
+    for empty in ([], ['  ']):
+        refused = run_on(compute, 'vrouter_collectors', {'collectors': empty})
+        assert refused['failed'] and 'collectors is empty' in refused['msg']
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['agent_conf'] == before
     result = run_on(compute, 'vrouter_collectors', {'collectors': [V2_CONTROL]}, diff=True)
     assert result['changed'] and 'contrail-vrouter-agent:restart' in result['reloaded']
     info = run_on(compute, 'vrouter_info', {'gather_routes': False})

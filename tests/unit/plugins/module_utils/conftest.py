@@ -11,7 +11,8 @@ import pytest
 
 
 class HttpStub:
-    """Answers requests with ``handler(method, path, headers, body) -> (status, headers, text)``.
+    """Answers requests with ``handler(method, path, headers, body) -> (status, headers, text)``,
+    or drops the connection unanswered when the handler returns None.
 
     Every request is recorded as (method, path, headers, decoded JSON body or text).
     """
@@ -30,8 +31,11 @@ class HttpStub:
                 except ValueError:
                     body = raw
                 stub.requests.append((self.command, self.path, dict(self.headers), body))
-                status, headers, text = stub.handler(self.command, self.path,
-                                                     dict(self.headers), body)
+                answer = stub.handler(self.command, self.path, dict(self.headers), body)
+                if answer is None:          # drop the connection without an answer
+                    self.close_connection = True
+                    return
+                status, headers, text = answer
                 data = text.encode()
                 self.send_response(status)
                 for key, value in headers.items():

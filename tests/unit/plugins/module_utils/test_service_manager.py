@@ -51,6 +51,13 @@ def test_detect_systemd():
     assert runner.calls[-1] == ['systemctl', 'stop', 'contrail-vrouter-agent']
 
 
+@pytest.mark.parametrize('role,unit', [('config', 'contrail-schema'), ('control', 'contrail-control')])
+def test_detect_systemd_for_the_controller_roles(role, unit):
+    runner = Runner(out='%s.service enabled\n' % unit)
+    assert service_manager.detect(runner, role, exists=lambda p: p == '/run/systemd/system').kind == 'systemd'
+    assert '%s.service' % unit in runner.calls[-1]
+
+
 def test_unknown_service_manager_is_a_clear_error():
     with pytest.raises(service_manager.ServiceError, match='unknown service manager'):
         service_manager.detect(Runner(), 'vrouter', 'upstart')

@@ -171,6 +171,58 @@ def test_tls_failure_is_not_retried(http_stub):
     assert pauses == []
 
 
+def scripted(*answers):
+    """A handler giving these answers in turn (None drops the connection)."""
+    answers = iter(answers)
+    return lambda *args: next(answers)
+
+
+def test_a_write_is_not_replayed_once_it_may_have_reached_the_server(http_stub):
+    http_stub.handler = scripted(None, ok({'virtual-network': {'uuid': 'u1'}}))
+    with pytest.raises(VncError, match='may have applied'):
+        client_for(http_stub).create('virtual_network', {'fq_name': ['d', 'p', 'vn']})
+    assert [r[0] for r in http_stub.requests] == ['POST']
+
+
+def test_reads_and_read_only_posts_are_replayed_after_a_dropped_connection(http_stub):
+    http_stub.handler = scripted(None, ok({'links': []}), None, ok({'uuid': 'u1'}))
+    client = client_for(http_stub)
+    assert client.homepage() == {'links': []}
+    assert client.fqname_to_id('virtual_network', ['d', 'p', 'vn']) == 'u1'
+    assert [r[0] for r in http_stub.requests] == ['GET', 'GET', 'POST', 'POST']
+
+
+def test_a_refused_write_is_retried(http_stub):
+    port = http_stub.port
+    http_stub.close()
+    pauses = []
+    client = VncClient('127.0.0.1', port, retries=1, sleep=pauses.append, timeout=2)
+    with pytest.raises(VncError, match='cannot connect'):
+        client.delete('virtual_network', 'u1')
+    assert pauses == [0.5]
+
+
+def test_an_answer_that_is_not_json_is_a_clear_error(http_stub):
+    http_stub.handler = lambda *args: (200, {'Content-Type': 'text/html'}, '<html>intro</html>')
+    with pytest.raises(VncError, match='not JSON .is http://127.0.0.1:%d the config API'
+                       % http_stub.port):
+        client_for(http_stub).homepage()
+
+
+def test_an_unreadable_ca_cert_is_reported_on_the_first_call(http_stub, tmp_path):
+    client = client_for(http_stub, use_ssl=True, ca_cert=str(tmp_path / 'missing.pem'))
+    with pytest.raises(VncError, match='ca_cert .*missing.pem cannot be loaded'):
+        client.homepage()
+    assert http_stub.requests == []
+
+
+def test_keystone_answer_without_a_token_is_a_clear_error(http_stub):
+    http_stub.handler = lambda *args: (201, {}, '{}')
+    auth = KeystoneAuth('http://127.0.0.1:%d/v3' % http_stub.port, 'admin', 'pw', 'admin')
+    with pytest.raises(VncError, match='without X-Subject-Token'):
+        client_for(http_stub, auth=auth).homepage()
+
+
 def keystone_v3_handler(tokens, api_answers):
     """Keystone v3 issuing tokens from ``tokens``; the API answers with ``api_answers``."""
     def handler(method, path, headers, body):
