@@ -17,6 +17,10 @@ Phases and the transitions allowed between them::
 ``starting``/``finalizing``/``aborting`` mean "begun, not yet complete": re-running the same
 playbook resumes it. ``finalizing`` is the point of no return: compute rollback and abort are
 refused from there on.
+
+Inside a phase, ``steps`` dates the milestones a resumed run must not repeat (finalize records
+``synced`` once v2 holds v1's final config and ``switched`` once northbound points at v2: after
+that, post-sync and zk-sync would overwrite what v2 has served since).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,6 +78,7 @@ def empty_record():
         'history': [],
         'hosts': {},
         'northbound': {'state': 'open', 'since': None, 'windows': []},
+        'steps': {},
     }
 
 
@@ -92,6 +97,7 @@ def load(path):
     if record.get('version') != RECORD_VERSION or record.get('phase') not in PHASES:
         raise StateError('the ISSU state record %s has an unknown version or phase %r'
                          % (path, record.get('phase')))
+    record.setdefault('steps', {})      # records written before steps existed
     return record
 
 
@@ -110,7 +116,7 @@ def check_expected(current, expect):
                          % (' or '.join(repr(p) for p in expect), current, NEXT_STEP[current]))
 
 
-def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None):
+def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None):
     """Return the new record for the requested changes; ``record`` is not modified.
 
     Only real changes touch timestamps, so applying the same request twice returns an equal
@@ -122,6 +128,10 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None):
         check_transition(record['phase'], phase)
         new['phase'] = phase
         new['history'].append({'phase': phase, 'at': now, 'note': note})
+        if phase == 'starting':
+            new['steps'] = {}               # a new ISSU after an abort starts with none
+    if step is not None and step not in new['steps']:
+        new['steps'][step] = now
     for host, wanted in (hosts or {}).items():
         current = new['hosts'].get(host, {})
         merged = dict(current)

@@ -19,7 +19,7 @@ description:
     (C(new) -> C(starting) -> C(started) -> C(finalizing) -> C(finalized), and C(starting)/C(started)
     -> C(aborting) -> C(aborted) -> C(starting)). A refused change fails before anything is written,
     and the message names the playbook to run next.
-  - Without O(phase), O(hosts) or O(northbound) the module only reads the record.
+  - Without O(phase), O(hosts), O(northbound) or O(step) the module only reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
 author:
@@ -64,6 +64,12 @@ options:
   note:
     description: Free text kept in the history entry or freeze window this call creates.
     type: str
+  step:
+    description:
+      - A milestone of the current phase to record with its time, once (C(synced), C(switched)
+        in finalize). A resumed run reads C(record.steps) to skip what must not run twice.
+        Moving to C(starting) clears them.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -103,6 +109,7 @@ record:
     hosts:
       compute1: {status: v2, version: 4.0.3.0-62, updated_at: "2026-11-24T10:09:00.000000Z"}
     northbound: {state: open, since: null, windows: []}
+    steps: {}
 phase:
   description: The phase after the change.
   returned: always
@@ -133,6 +140,7 @@ def main():
             hosts=dict(type='dict'),
             northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
             note=dict(type='str'),
+            step=dict(type='str'),
         ),
         supports_check_mode=True,
     )
@@ -152,7 +160,8 @@ def main():
             before = issu_state.load(path)
             issu_state.check_expected(before['phase'], params['expect'])
             after = issu_state.plan(before, phase=params['phase'], hosts=hosts,
-                                    northbound=params['northbound'], note=params['note'])
+                                    northbound=params['northbound'], note=params['note'],
+                                    step=params['step'])
             changed = after != before
             if changed and not module.check_mode:
                 issu_state.save(path, after)

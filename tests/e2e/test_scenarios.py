@@ -161,16 +161,19 @@ def test_full_issu(scenario_lab, traffic, scenario):
              probed['max_outage_seconds']))
 
 
-@pytest.mark.parametrize('scenario, rerun, extra', [
-    ('rollback', 'issu_rollback_computes.yml', {'issu_computes': ['lab-compute1', 'lab-compute2']}),
-    ('abort', 'issu_abort.yml', None),
-    ('resume', 'issu_upgrade_computes.yml', None),          # after a kill mid-batch and a re-run
+@pytest.mark.parametrize('scenario, rerun, extra, serving', [
+    ('rollback', 'issu_rollback_computes.yml', {'issu_computes': ['lab-compute1', 'lab-compute2']}, V1_API),
+    ('abort', 'issu_abort.yml', None, V1_API),
+    # a compute phase killed mid-batch and re-run, then a finalize failed past its point of no
+    # return (northbound kept frozen) and re-run
+    ('resume', 'issu_finalize.yml', {'issu_finalize_confirm': True}, V2_API),
 ])
-def test_scenario_ending_on_v1(scenario_lab, traffic, scenario, rerun, extra):
-    """The scenarios that leave northbound on v1; re-running their last phase changes nothing."""
+def test_scenario_rerun(scenario_lab, traffic, scenario, rerun, extra, serving):
+    """Scenarios with a rollback, an abort or an interruption; re-running their last phase
+    changes nothing."""
     fresh_lab(scenario)
     traffic['start']()
     molecule('converge', scenario)
     molecule('verify', scenario)
     assert not any(playbook_changes(rerun, extra).values())
-    check_traffic(traffic, V1_API, state_record())
+    check_traffic(traffic, serving, state_record())

@@ -12,13 +12,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 STATE = '/var/lib/contrail-issu/state.json'
 
 
-def playbook(name, *extra, inventory='inventories/lab'):
+def playbook(name, *extra, inventory='inventories/lab', limit=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
                CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1',
                PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'])
     cmd = ['ansible-playbook', '-i', inventory, 'playbooks/%s' % name]
     for item in extra:
         cmd += ['-e', json.dumps(item)]
+    cmd += ['--limit', limit] if limit else []
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -42,6 +43,15 @@ def test_out_of_order_phase_is_refused_and_names_the_next_playbook(lab, fresh_is
     assert run.returncode != 0
     assert "but it is in phase 'new'" in run.stdout and 'playbooks/issu_start.yml' in run.stdout, run.stdout[-3000:]
     assert not record_exists(lab), 'a refused phase wrote the state record'
+
+
+@pytest.mark.parametrize('phase_playbook', ['issu_upgrade_computes.yml', 'issu_rollback_computes.yml'])
+def test_a_limit_without_issu_task_does_not_skip_the_phase_check(lab, fresh_issu, phase_playbook):
+    run = playbook(phase_playbook, limit='lab-compute1')
+    assert run.returncode != 0
+    assert "but it is in phase 'new'" in run.stdout, run.stdout[-3000:]
+    assert 'TASK [opencontrail.issu.vrouter' not in run.stdout     # no compute task ran
+    assert not record_exists(lab)
 
 
 def test_preflight_reports_every_bad_input_at_once(lab, fresh_issu):

@@ -66,6 +66,27 @@ def test_freeze_windows():
                                     'windows': [{'frozen_at': 't1', 'opened_at': 't2', 'note': 'pre-sync'}]}
 
 
+def test_steps_are_dated_once_and_cleared_by_a_new_start():
+    record = st.plan(st.empty_record(), phase='starting', now='t1')
+    for phase in ('started', 'finalizing'):
+        record = st.plan(record, phase=phase, now='t2')
+    record = st.plan(record, step='synced', now='t3')
+    assert record['steps'] == {'synced': 't3'}
+    assert st.plan(record, step='synced', now='t4') == record       # resumed run: no change
+    record = st.plan(record, step='switched', now='t5')
+    assert record['steps'] == {'synced': 't3', 'switched': 't5'}
+    aborted = dict(st.empty_record(), phase='aborted', steps={'synced': 't3'})
+    assert st.plan(aborted, phase='starting', now='t6')['steps'] == {}
+
+
+def test_a_record_without_steps_loads_with_none(tmp_path):
+    path = tmp_path / 'state.json'
+    old = st.empty_record()
+    del old['steps']
+    path.write_text(json.dumps(old))
+    assert st.load(str(path))['steps'] == {}
+
+
 def test_save_and_load_roundtrip_with_backup(tmp_path):
     path = str(tmp_path / 'sub' / 'state.json')
     assert st.load(path) == st.empty_record()
