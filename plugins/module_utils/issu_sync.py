@@ -28,10 +28,6 @@ import re
 import time
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
-    ServiceError,
-    parse_supervisorctl_status,
-)
 
 SECTION = 'DEFAULTS'
 DEFAULT_CONF = '/etc/contrail/contrail-issu.conf'
@@ -367,44 +363,3 @@ def lost_messages_warning(started_at, since):
             'dm_keyspace catch up only at post-sync. Compare v1 and v2 config before trusting v2.'
             % (time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(started_at)),
                time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(since))))
-
-
-class SupervisorCtl:
-    """``supervisorctl`` on one socket (any supervisord, not only ``supervisor-<role>``).
-
-    Minimal stand-in until service_manager offers program start/stop/pid on an explicit
-    socket (see the h9 report); errors are service_manager's ServiceError.
-    """
-
-    def __init__(self, runner, socket):
-        self.runner, self.socket = runner, socket
-
-    def ctl(self, *args):
-        cmd = ['supervisorctl', '-s', 'unix://%s' % self.socket] + list(args)
-        rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
-        text = (out or '') + (err or '')
-        if rc not in (0, 1, 2, 3, 7) or 'ERROR' in text or 'refused connection' in text \
-                or 'no such file' in text:
-            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc, text.strip()[-300:]),
-                               cmd=' '.join(cmd), rc=rc, output=text)
-        return text
-
-    def answers(self):
-        """True when a supervisord listens on the socket."""
-        if not os.path.exists(self.socket):
-            return False
-        try:
-            self.ctl('pid')
-        except ServiceError:
-            return False
-        return True
-
-    def states(self):
-        return parse_supervisorctl_status(self.ctl('status'))
-
-    def pid(self, name):
-        try:
-            text = self.ctl('pid', name).strip()
-        except ServiceError:
-            return 0
-        return int(text) if text.isdigit() else 0

@@ -42,6 +42,84 @@ class ServiceError(Exception):
                     output_lines=(self.output or '').splitlines()[-20:])
 
 
+class SupervisorCtl:
+    """``supervisorctl`` on one socket (any supervisord: a role's, or run-sync's own).
+
+    The one supervisorctl client of the collection; rc 1-3 and 7 are states, not failures
+    (supervisorctl status answers 3 when a program is not RUNNING); an ERROR line, a refused
+    connection or a missing socket is a ServiceError.
+    """
+
+    def __init__(self, runner, socket):
+        self.runner, self.socket = runner, socket
+
+    def ctl(self, *args):
+        cmd = ['supervisorctl', '-s', 'unix://%s' % self.socket] + list(args)
+        rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
+        text = (out or '') + (err or '')
+        if rc not in (0, 1, 2, 3, 7) or 'ERROR' in text or 'refused connection' in text \
+                or 'no such file' in text:
+            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc, text.strip()[-300:]),
+                               cmd=' '.join(cmd), rc=rc, output=text)
+        return text
+
+    def answers(self):
+        """True when a supervisord listens on the socket."""
+        if not os.path.exists(self.socket):
+            return False
+        try:
+            self.ctl('pid')
+        except ServiceError:
+            return False
+        return True
+
+    def states(self):
+        return parse_supervisorctl_status(self.ctl('status'))
+
+    def pid(self, name):
+        try:
+            text = self.ctl('pid', name).strip()
+        except ServiceError:
+            return 0
+        return int(text) if text.isdigit() else 0
+
+
+class Systemctl:
+    """``systemctl`` for named units: the one systemd client of the collection."""
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def query(self, verb, unit):
+        """``is-active`` / ``is-enabled`` answer of one unit (``unknown`` when it has none)."""
+        _rc, out, _err = self.runner(['systemctl', verb, unit], environ_update={'LC_ALL': 'C'})
+        return (out or '').strip() or 'unknown'
+
+    def main_pid(self, unit):
+        _rc, out, _err = self.runner(['systemctl', 'show', '-p', 'MainPID', '--value', unit],
+                                     environ_update={'LC_ALL': 'C'})
+        text = (out or '').strip()
+        return int(text) if text.isdigit() else 0
+
+    def installed(self, unit, exists=os.path.exists):
+        """The unit file exists under a running systemd."""
+        if not exists('/run/systemd/system'):
+            return False
+        rc, out, _err = self.runner(['systemctl', 'list-unit-files', '%s.service' % unit],
+                                    environ_update={'LC_ALL': 'C'})
+        return rc == 0 and unit in (out or '')
+
+    def run(self, *args):
+        """``systemctl <args>``; a non-zero exit is a ServiceError with the output."""
+        cmd = ['systemctl'] + list(args)
+        rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
+        if rc != 0:
+            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc,
+                                                          (err or out or '').strip()[-300:]),
+                               cmd=' '.join(cmd), rc=rc, output=(out or '') + (err or ''))
+        return out
+
+
 class RoleService:
     """Common part: run a command, raise ServiceError with its output on failure."""
 
@@ -85,9 +163,10 @@ class SupervisorRole(RoleService):
 
     def programs(self):
         """{program: supervisor state} ({} when supervisord does not answer)."""
-        _rc, out = self._run(['supervisorctl', '-s', 'unix://%s' % self.socket(), 'status'],
-                             ok_codes=(0, 1, 2, 3, 4, 7))
-        return parse_supervisorctl_status(out)
+        try:
+            return SupervisorCtl(self.runner, self.socket()).states()
+        except ServiceError:
+            return {}
 
     def restart_program(self, program):
         self._ctl('restart', program)
@@ -104,10 +183,7 @@ class SupervisorRole(RoleService):
         self._ctl('signal', signal, program)
 
     def _ctl(self, *args):
-        _rc, out = self._run(['supervisorctl', '-s', 'unix://%s' % self.socket()] + list(args))
-        if 'ERROR' in out:
-            raise ServiceError('supervisorctl %s: %s' % (' '.join(args), out.strip()),
-                               cmd='supervisorctl ' + ' '.join(args), output=out)
+        SupervisorCtl(self.runner, self.socket()).ctl(*args)
 
     def status(self):
         running = self.is_running()
@@ -134,23 +210,23 @@ class SystemdRole(RoleService):
         return dict(zip(self.units, states + ['unknown'] * (len(self.units) - len(states))))
 
     def start(self):
-        self._run(['systemctl', 'start'] + list(self.units))
+        Systemctl(self.runner).run('start', *self.units)
 
     def stop(self):
-        self._run(['systemctl', 'stop'] + list(self.units))
+        Systemctl(self.runner).run('stop', *self.units)
 
     def programs(self):
         return dict((unit, 'RUNNING' if state == 'active' else state.upper())
                     for unit, state in self._states().items())
 
     def restart_program(self, program):
-        self._run(['systemctl', 'restart', program])
+        Systemctl(self.runner).run('restart', program)
 
     def stop_program(self, program):
-        self._run(['systemctl', 'stop', program])
+        Systemctl(self.runner).run('stop', program)
 
     def signal_program(self, program, signal='HUP'):
-        self._run(['systemctl', 'kill', '--signal=%s' % signal, '--kill-who=main', program])
+        Systemctl(self.runner).run('kill', '--signal=%s' % signal, '--kill-who=main', program)
 
     def status(self):
         programs = self.programs()
@@ -179,11 +255,8 @@ def _detect_kind(runner, role, exists):
             exists('/etc/contrail/supervisord_%s.conf' % role):
         return 'supervisor'
     units = SYSTEMD_UNITS.get(role, ())
-    if units and exists('/run/systemd/system'):
-        rc, out, _err = runner(['systemctl', 'list-unit-files'] + ['%s.service' % u for u in units],
-                               environ_update={'LC_ALL': 'C'})
-        if rc == 0 and units[0] in out:
-            return 'systemd'
+    if units and Systemctl(runner).installed(units[0], exists):
+        return 'systemd'
     raise ServiceError('cannot tell how this host runs the %s role: no supervisor-%s init '
                        'service or supervisord_%s.conf, and no systemd unit %s'
                        % (role, role, role, units[0] if units else '?'))

@@ -106,11 +106,12 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text, write_atomic
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
     ServiceError,
+    SupervisorCtl,
     SupervisorRole,
+    Systemctl,
     detect,
 )
 
@@ -131,8 +132,7 @@ class SupervisorHold:
 
     def __init__(self, module, services):
         self.module, self.services = module, services
-        self.ctl = issu_sync.SupervisorCtl(module.run_command,
-                                           SupervisorRole(module.run_command, 'config').socket())
+        self.ctl = SupervisorCtl(module.run_command, SupervisorRole(module.run_command, 'config').socket())
         self.diffs = []
 
     def ini_path(self, service):
@@ -199,16 +199,13 @@ class SystemdHold:
 
     def __init__(self, module, services):
         self.module, self.services = module, services
-
-    def _query(self, verb, unit):
-        _rc, out, _err = self.module.run_command(['systemctl', verb, unit])
-        return out.strip()
+        self.systemctl = Systemctl(module.run_command)
 
     def apply(self, held, check_mode):
         actions = []
         for unit in self.services:
-            enabled = self._query('is-enabled', unit) == 'enabled'
-            active = self._query('is-active', unit) in ('active', 'activating')
+            enabled = self.systemctl.query('is-enabled', unit) == 'enabled'
+            active = self.systemctl.query('is-active', unit) in ('active', 'activating')
             if held:
                 actions += ['systemctl disable %s' % unit] if enabled else []
                 actions += ['systemctl stop %s' % unit] if active else []
@@ -217,13 +214,11 @@ class SystemdHold:
                 actions += ['systemctl start %s' % unit] if not active else []
         if not check_mode:
             for action in actions:
-                rc, out, err = self.module.run_command(action.split())
-                if rc != 0:
-                    raise ServiceError('%s failed (rc=%s): %s' % (action, rc, (err or out).strip()))
+                self.systemctl.run(*action.split()[1:])
         return actions
 
     def states(self):
-        return dict((unit, self._query('is-active', unit)) for unit in self.services)
+        return dict((unit, self.systemctl.query('is-active', unit)) for unit in self.services)
 
 
 def pick(module, services):

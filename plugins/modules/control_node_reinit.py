@@ -107,14 +107,15 @@ import signal
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import ESTABLISHED, neighbor_view, peer_states
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument, read_text
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import bgp_neighbors
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
     ServiceError,
+    SupervisorCtl,
     SupervisorRole,
+    Systemctl,
     detect,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
@@ -135,11 +136,9 @@ class ControlProcess:
 
     def pid(self):
         if self.role is not None:
-            pid = issu_sync.SupervisorCtl(self.module.run_command, self.role.socket()).pid(PROGRAM)
+            pid = SupervisorCtl(self.module.run_command, self.role.socket()).pid(PROGRAM)
         else:
-            _rc, out, _err = self.module.run_command(
-                ['systemctl', 'show', '-p', 'MainPID', '--value', PROGRAM])
-            pid = int(out.strip()) if out.strip().isdigit() else 0
+            pid = Systemctl(self.module.run_command).main_pid(PROGRAM)
         return pid or self._pidof()
 
     def _pidof(self):
@@ -150,9 +149,7 @@ class ControlProcess:
         if self.role is not None:
             self.role.restart_program(PROGRAM)
             return
-        rc, out, err = self.module.run_command(['systemctl', 'restart', PROGRAM])
-        if rc != 0:
-            raise ServiceError('systemctl restart %s failed: %s' % (PROGRAM, (err or out).strip()))
+        Systemctl(self.module.run_command).run('restart', PROGRAM)
 
 
 def control_conf(path):

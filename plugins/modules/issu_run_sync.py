@@ -169,7 +169,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import edit_file
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError, SupervisorCtl, Systemctl
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
 PROGRESS_RANK = {'none': 0, 'bound': 1, 'synced': 2}
@@ -203,7 +203,7 @@ class SupervisorRunSync:
 
     def __init__(self, module, layout):
         self.module, self.layout = module, layout
-        self.ctl = issu_sync.SupervisorCtl(module.run_command, layout.socket)
+        self.ctl = SupervisorCtl(module.run_command, layout.socket)
         self.unit = layout.program
         self.diff = None
 
@@ -280,14 +280,13 @@ class SystemdRunSync:
 
     def __init__(self, module):
         self.module = module
+        self.systemctl = Systemctl(module.run_command)
 
-    def _query(self, *args):
-        _rc, out, _err = self.module.run_command(['systemctl'] + list(args) + [self.unit])
-        return out.strip()
+    def _query(self, verb):
+        return self.systemctl.query(verb, self.unit)
 
     def pid(self):
-        text = self._query('show', '-p', 'MainPID', '--value')
-        return int(text) if text.isdigit() else 0
+        return self.systemctl.main_pid(self.unit)
 
     def present(self, conf, check_mode):
         if conf != issu_sync.DEFAULT_CONF:
@@ -318,7 +317,7 @@ class SystemdRunSync:
     def _run(self, actions, check_mode):
         if not check_mode:
             for action in actions:
-                run_checked(self.module, action.split())
+                self.systemctl.run(*action.split()[1:])
 
 
 def run_checked(module, cmd):
@@ -329,10 +328,7 @@ def run_checked(module, cmd):
 
 
 def systemd_unit_installed(module):
-    if not os.path.isdir('/run/systemd/system'):
-        return False
-    rc, out, _err = module.run_command(['systemctl', 'list-unit-files', SYSTEMD_UNIT + '.service'])
-    return rc == 0 and SYSTEMD_UNIT in out
+    return Systemctl(module.run_command).installed(SYSTEMD_UNIT)
 
 
 def pick_manager(module):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync as iss
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import SupervisorCtl
 
 V1_API_CONF = """\
 [DEFAULTS]
@@ -202,7 +203,7 @@ def test_supervisorctl_pid_and_errors():
             return 3, 'contrail-issu  RUNNING   pid 4242, uptime 0:01:00\n', ''
         return 1, 'No such process nosuch\n', ''
 
-    ctl = iss.SupervisorCtl(runner, '/var/run/supervisor.sock')
+    ctl = SupervisorCtl(runner, '/var/run/supervisor.sock')
     assert ctl.pid('contrail-issu') == 4242
     assert ctl.pid('nosuch') == 0
     assert ctl.states() == {'contrail-issu': 'RUNNING'}
