@@ -5,8 +5,8 @@
 
 A snapshot is ``{resource type: [object, ...]}`` read with one ``list detail=true`` per
 type, without hrefs (``exclude_hrefs``; no per-object reads: 50,000 objects must compare in
-seconds), the types read in parallel threads. Objects are matched by uuid; each side is reduced to a canonical form
-(:func:`normalize`) whose digest decides equality.
+seconds), the types read in parallel threads. Objects are matched by uuid; each side is reduced
+to a canonical form (:func:`normalize`) whose digest decides equality.
 
 What the canonical form leaves out, and why (everything else is compared):
 
@@ -32,7 +32,7 @@ import json
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncError, collection_types, resource_type,
 )
 

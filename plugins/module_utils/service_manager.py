@@ -109,11 +109,17 @@ class Systemctl:
                                     environ_update={'LC_ALL': 'C'})
         return rc == 0 and unit in (out or '')
 
-    def run(self, *args):
-        """``systemctl <args>``; a non-zero exit is a ServiceError with the output."""
+    def active_states(self, units):
+        """{unit: is-active answer} of several units in one call (is-active exits 3 when one
+        is inactive: an answer, not a failure)."""
+        states = self.run('is-active', *units, ok_codes=range(0, 5)).split()
+        return dict(zip(units, states + ['unknown'] * (len(units) - len(states))))
+
+    def run(self, *args, ok_codes=(0,)):
+        """``systemctl <args>``; another exit than ``ok_codes`` is a ServiceError with the output."""
         cmd = ['systemctl'] + list(args)
         rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
-        if rc != 0:
+        if rc not in ok_codes:
             raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc,
                                                           (err or out or '').strip()[-300:]),
                                cmd=' '.join(cmd), rc=rc, output=(out or '') + (err or ''))
@@ -201,32 +207,34 @@ class SystemdRole(RoleService):
     def units(self):
         return SYSTEMD_UNITS.get(self.role, ())
 
+    @property
+    def systemctl(self):
+        return Systemctl(self.runner)
+
     def is_running(self):
         return any(state == 'active' for state in self._states().values())
 
     def _states(self):
-        _rc, out = self._run(['systemctl', 'is-active'] + list(self.units), ok_codes=range(0, 5))
-        states = out.split()
-        return dict(zip(self.units, states + ['unknown'] * (len(self.units) - len(states))))
+        return self.systemctl.active_states(self.units)
 
     def start(self):
-        Systemctl(self.runner).run('start', *self.units)
+        self.systemctl.run('start', *self.units)
 
     def stop(self):
-        Systemctl(self.runner).run('stop', *self.units)
+        self.systemctl.run('stop', *self.units)
 
     def programs(self):
         return dict((unit, 'RUNNING' if state == 'active' else state.upper())
                     for unit, state in self._states().items())
 
     def restart_program(self, program):
-        Systemctl(self.runner).run('restart', program)
+        self.systemctl.run('restart', program)
 
     def stop_program(self, program):
-        Systemctl(self.runner).run('stop', program)
+        self.systemctl.run('stop', program)
 
     def signal_program(self, program, signal='HUP'):
-        Systemctl(self.runner).run('kill', '--signal=%s' % signal, '--kill-who=main', program)
+        self.systemctl.run('kill', '--signal=%s' % signal, '--kill-who=main', program)
 
     def status(self):
         programs = self.programs()

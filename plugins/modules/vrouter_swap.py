@@ -660,10 +660,8 @@ def main():
         result = swap.run()
     except StepFailed as exc:
         swap.fail(exc.step, str(exc), names + list(swap.wanted), **exc.details)
-    except vrouter.VrouterError as exc:
-        module.fail_json(msg=str(exc), failed_step='validate',
-                         host_state=dict(summary='unchanged'), **swap.result)
-    except (pkg_manager.PackageError, service_manager.ServiceError, OSError) as exc:
+    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError,
+            OSError) as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'), **swap.result)
     module.exit_json(**result)

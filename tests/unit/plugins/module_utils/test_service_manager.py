@@ -58,6 +58,16 @@ def test_detect_systemd_for_the_controller_roles(role, unit):
     assert '%s.service' % unit in runner.calls[-1]
 
 
+def test_systemd_role_reads_every_unit_in_one_is_active_call():
+    runner = Runner(rc=3, out='active\ninactive\n')        # rc 3: one unit is inactive
+    svc = service_manager.SystemdRole(runner, 'vrouter')
+    assert svc.programs() == {'contrail-vrouter-agent': 'RUNNING', 'contrail-vrouter-nodemgr': 'INACTIVE'}
+    assert svc.is_running()
+    assert runner.calls[0] == ['systemctl', 'is-active', 'contrail-vrouter-agent', 'contrail-vrouter-nodemgr']
+    with pytest.raises(service_manager.ServiceError, match='is-active'):
+        service_manager.SystemdRole(Runner(rc=5), 'vrouter').programs()
+
+
 def test_unknown_service_manager_is_a_clear_error():
     with pytest.raises(service_manager.ServiceError, match='unknown service manager'):
         service_manager.detect(Runner(), 'vrouter', 'upstart')
