@@ -306,6 +306,27 @@ def test_neutron_networks_subnets_ports_through_vip(lab):
 
 
 @pytest.mark.lab
+def test_each_cluster_holds_its_nodes_as_provisioning_leaves_them(lab):
+    """Read with the official client: config/analytics/database node objects per controller
+    (with their addresses), control-node bgp-routers, and on v1 a virtual-router per compute."""
+    vnc_api = pytest.importorskip('vnc_api.vnc_api')
+    for cluster, first in (('v1', '10.99.0.11'), ('v2', '10.99.0.21')):
+        client = vnc_api.VncApi(api_server_host=first, api_server_port=8082)
+        controllers = dict((n.name, n.ip) for n in getattr(lab.topology, cluster))
+        for kind in ('config_node', 'analytics_node', 'database_node'):
+            objects = getattr(client, kind + 's_list')(detail=True)
+            assert dict((o.get_fq_name()[-1], getattr(o, 'get_%s_ip_address' % kind)())
+                        for o in objects) == controllers, (cluster, kind)
+            assert all(o.get_fq_name()[0] == 'default-global-system-config' for o in objects)
+        routers = client.bgp_routers_list(detail=True)
+        assert sorted(r.get_fq_name()[-1] for r in routers
+                      if r.get_bgp_router_parameters().get_router_type() == 'control-node') \
+            == sorted(controllers)
+    vrouters = vnc_api.VncApi(api_server_host='10.99.0.11').virtual_routers_list(detail=True)
+    assert dict((v.get_fq_name()[-1], v.get_virtual_router_ip_address()) for v in vrouters) == \
+        dict((n.name, n.ip) for n in lab.topology.computes)
+
+
 def test_status_lists_every_node(lab, run_labctl):
     proc = run_labctl('status', timeout=120)
     for node in lab.topology.nodes:

@@ -1,12 +1,16 @@
 """Lab provisioning through the config REST API, as provision_control.py / provision_vrouter.py do.
 
     python3 -m contrail_sim.provision --api-server 10.99.0.11:8082 --asn 64512 --ibgp-auto-mesh \
-        --control-node lab-v1-ctrl1:10.99.0.11 --vrouter lab-compute1:10.99.0.101 \
-        --vn-subnet 10.1.0.0/16 --vm lab-compute1-vm1:10.1.1.1:lab-compute1
+        --control-node lab-v1-ctrl1:10.99.0.11 --config-node lab-v1-ctrl1:10.99.0.11 \
+        --analytics-node lab-v1-ctrl1:10.99.0.11 --database-node lab-v1-ctrl1:10.99.0.11 \
+        --vrouter lab-compute1:10.99.0.101 --vn-subnet 10.1.0.0/16 --vm lab-compute1-vm1:10.1.1.1:lab-compute1
 
 Creates or updates: the global ASN (and ibgp_auto_mesh), one bgp-router per control node
 (router_type control-node, parent ``default-domain:default-project:ip-fabric:__default__``,
-referenced by the global-system-config), one virtual-router per compute, project
+referenced by the global-system-config), the config-, analytics- and database-node objects
+of the controllers (as provision_config_node.py, provision_analytics_node.py and
+provision_database_node.py leave them: parent ``default-global-system-config``, property
+``<type>_ip_address``), one virtual-router per compute, project
 ``default-domain:admin`` and its network ``lab-vn`` on the default IPAM, and per ``--vm`` what
 nova and the neutron plugin create for a VM port: virtual-machine, virtual-machine-interface
 (in the project, on lab-vn), instance-ip, and the virtual-router's ref to the VM. Idempotent.
@@ -152,11 +156,12 @@ def provision(api, args, log=print):
         router = api.ensure('bgp-router', bgp_router_body(name, ip, args.asn), ['bgp_router_parameters'])
         api.ref_update('global-system-config', gsc_uuid, 'bgp-router', router, 'ADD')
         log('bgp-router %s %s (%s)' % (name, ip, router))
-    for name, ip in args.vrouter:
-        body = {'fq_name': GSC + [name], 'parent_type': 'global-system-config',
-                'virtual_router_ip_address': ip}
-        log('virtual-router %s %s (%s)' % (name, ip, api.ensure('virtual-router', body,
-                                                                  ['virtual_router_ip_address'])))
+    for obj_type, nodes in (('config-node', args.config_node), ('analytics-node', args.analytics_node),
+                            ('database-node', args.database_node), ('virtual-router', args.vrouter)):
+        prop = '%s_ip_address' % obj_type.replace('-', '_')
+        for name, ip in nodes:
+            body = {'fq_name': GSC + [name], 'parent_type': 'global-system-config', prop: ip}
+            log('%s %s %s (%s)' % (obj_type, name, ip, api.ensure(obj_type, body, [prop])))
     project = ['default-domain', args.project]
     api.ensure('project', {'fq_name': project, 'parent_type': 'domain'})
     vn_fq_name = project + [args.vn_name]
@@ -201,7 +206,8 @@ def parse_args(argv=None):
     parser.add_argument('--ibgp-auto-mesh', dest='ibgp_auto_mesh', action='store_true', default=None)
     parser.add_argument('--no-ibgp-auto-mesh', dest='ibgp_auto_mesh', action='store_false')
     parser.add_argument('--control-node', type=_name_ip, action='append', default=[], metavar='NAME:IP')
-    parser.add_argument('--vrouter', type=_name_ip, action='append', default=[], metavar='NAME:IP')
+    for node_type in ('config-node', 'analytics-node', 'database-node', 'vrouter'):
+        parser.add_argument('--' + node_type, type=_name_ip, action='append', default=[], metavar='NAME:IP')
     parser.add_argument('--vm', type=_vm_spec, action='append', default=[],
                         metavar='NAME:IP:VROUTER', help='a VM port on the network (repeatable)')
     parser.add_argument('--project', default='admin')
