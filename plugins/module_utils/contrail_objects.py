@@ -1,16 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, opencontrail.issu developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Finalize cleanup of node objects (``issu_node_cleanup``), like provision_issu.py but safe.
+"""Node objects at finalize (``issu_node_cleanup``): what provision_issu.py does, but safe.
 
-After the switch to v2, v2's config still holds the v1 nodes (copied by the sync): their
-control-node bgp-routers and their config/analytics/database node objects. The cleanup
-deletes what is not in the keep lists, with two guards provision_issu.py lacks:
+After the switch to v2, v2's config holds v1's view of the nodes: pre-sync mirrored v1's
+config database into v2 and pruned v2-only rows, so v2 has v1's control-node bgp-routers (and
+v2's, which the ISSU start registered in v1) and v1's config/analytics/database node objects,
+while v2's own node objects are gone. Like provision_issu.py the finalize then:
+
+* deletes the control-node bgp-routers that are not v2's;
+* makes each node type hold exactly v2's nodes: deletes the others, creates the missing ones
+  (parent ``default-global-system-config``, property ``<type>_ip_address``) and corrects an
+  address that differs.
+
+With two guards provision_issu.py lacks:
 
 * only bgp-routers whose ``router_type`` is ``control-node`` are candidates, so external
   routers (MX, ...) are never deleted (LP 1645914);
-* every name of a keep list must exist: a name that matches nothing is almost always the
-  short-name/FQDN mismatch that would otherwise delete the nodes one meant to keep.
+* every v2 control node must exist as a bgp-router: a name that matches none is almost always
+  the short-name/FQDN mismatch that would otherwise delete the nodes one meant to keep.
 """
 
 from __future__ import annotations
@@ -18,17 +26,22 @@ from __future__ import annotations
 __metaclass__ = type
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import (
-    CONTROL_NODE, PARENT_FQ_NAME,
+    CONTROL_NODE, GSC_FQ_NAME, PARENT_FQ_NAME,
 )
 
-#: keep-list option -> resource type it protects.
-NODE_TYPES = (('keep_config_nodes', 'config-node'),
-              ('keep_analytics_nodes', 'analytics-node'),
-              ('keep_database_nodes', 'database-node'))
+#: option -> node type whose objects it sets (name -> address).
+NODE_TYPES = (('config_nodes', 'config-node'),
+              ('analytics_nodes', 'analytics-node'),
+              ('database_nodes', 'database-node'))
 
 
 class CleanupError(Exception):
-    """A cleanup refused before anything was deleted."""
+    """A plan refused before anything was changed."""
+
+
+def ip_property(obj_type):
+    """``config-node`` -> ``config_node_ip_address`` (the property provisioning sets)."""
+    return '%s_ip_address' % obj_type.replace('-', '_')
 
 
 def _control_nodes(routers):
@@ -38,43 +51,76 @@ def _control_nodes(routers):
                 (r.get('bgp_router_parameters') or {}).get('router_type') == CONTROL_NODE)
 
 
-def _check_keep(obj_type, keep, present):
+class NodePlan:
+    """What to delete, create and correct; ``before``/``after``: ``{type: {name: address}}``."""
+
+    def __init__(self):
+        self.delete, self.create, self.update = [], [], []
+        self.before, self.after = {}, {}
+
+    @property
+    def changed(self):
+        return bool(self.delete or self.create or self.update)
+
+
+def _plan_control_nodes(plan, keep, routers):
+    present = _control_nodes(routers)
+    if not keep:
+        raise CleanupError('the list of v2 control nodes is empty: refusing to delete every '
+                           'control-node bgp-router')
     unknown = sorted(set(keep) - set(present))
     if unknown:
-        raise CleanupError('keep list names %s %s that do not exist (existing: %s); refusing to '
-                           'delete anything, a wrong name (short name vs FQDN?) would delete '
-                           'the nodes meant to be kept'
-                           % (obj_type, ', '.join(unknown), ', '.join(sorted(present)) or 'none'))
+        raise CleanupError('v2 control node(s) %s have no bgp-router in v2 (existing: %s); '
+                           'refusing to delete anything, a wrong name (short name vs FQDN?) '
+                           'would delete the nodes meant to be kept'
+                           % (', '.join(unknown), ', '.join(sorted(present)) or 'none'))
+    addresses = dict((name, (r.get('bgp_router_parameters') or {}).get('address'))
+                     for name, r in present.items())
+    plan.before['bgp-router'] = addresses
+    plan.after['bgp-router'] = dict((n, a) for n, a in addresses.items() if n in keep)
+    plan.delete += [('bgp-router', present[n]['uuid'], n) for n in sorted(present) if n not in keep]
 
 
-def plan_cleanup(keep, routers, nodes):
-    """Objects to delete, as ``(type, uuid, name)``, and the names per type before/after.
+def _plan_node_type(plan, obj_type, wanted, objects):
+    if not wanted:
+        raise CleanupError('no %s given: refusing to delete every one' % obj_type)
+    prop = ip_property(obj_type)
+    present = dict((o['fq_name'][-1], o) for o in objects)
+    plan.before[obj_type] = dict((n, o.get(prop)) for n, o in present.items())
+    plan.after[obj_type] = dict(wanted)
+    for name in sorted(present):
+        if name not in wanted:
+            plan.delete.append((obj_type, present[name]['uuid'], name))
+        elif present[name].get(prop) != wanted[name]:
+            plan.update.append((obj_type, present[name]['uuid'], name, wanted[name]))
+    plan.create += [(obj_type, name, wanted[name]) for name in sorted(wanted) if name not in present]
 
-    ``keep`` maps ``keep_control_nodes`` and the NODE_TYPES options to lists (None = leave
-    that type alone); ``routers`` is the bgp-router list, ``nodes`` ``{type: objects}``.
+
+def plan_nodes(params, routers, nodes):
+    """Plan the node objects of v2 at finalize.
+
+    ``params`` maps ``keep_control_nodes`` to names and each NODE_TYPES option to
+    ``{name: address}`` or None (leave that type alone); ``routers`` is the detailed
+    bgp-router list, ``nodes`` ``{type: detailed objects}``.
     """
-    doomed, before, after = [], {}, {}
-    targets = [('bgp-router', keep['keep_control_nodes'], _control_nodes(routers))]
+    plan = NodePlan()
+    _plan_control_nodes(plan, params['keep_control_nodes'], routers)
     for option, obj_type in NODE_TYPES:
-        if keep.get(option) is not None:
-            targets.append((obj_type, keep[option],
-                            dict((o['fq_name'][-1], o) for o in nodes.get(obj_type) or [])))
-    for obj_type, keep_names, present in targets:
-        if not keep_names:
-            raise CleanupError('the keep list of %s is empty: refusing to delete every one'
-                               % obj_type)
-        if not present and obj_type != 'bgp-router':
-            # A cluster provisioned without these node objects: nothing can be deleted by
-            # mistake, so a keep list naming the v2 nodes is no error. The v2 control nodes
-            # (bgp-routers) must exist, though: they are checked as always.
-            before[obj_type] = after[obj_type] = []
-            continue
-        _check_keep(obj_type, keep_names, present)
-        before[obj_type] = sorted(present)
-        after[obj_type] = sorted(n for n in present if n in keep_names)
-        doomed += [(obj_type, present[n]['uuid'], n) for n in sorted(present)
-                   if n not in keep_names]
-    return doomed, before, after
+        if params.get(option) is not None:
+            _plan_node_type(plan, obj_type, params[option], nodes.get(obj_type) or [])
+    return plan
+
+
+def apply_plan(client, plan):
+    """Carry a plan out: deletions first (a v1 node may carry the name a v2 one needs)."""
+    for obj_type, uuid, _name in plan.delete:
+        delete_with_back_refs(client, obj_type, uuid)
+    for obj_type, uuid, _name, address in plan.update:
+        client.update(obj_type, uuid, {ip_property(obj_type): address})
+    for obj_type, name, address in plan.create:
+        client.create(obj_type, {'fq_name': GSC_FQ_NAME + [name],
+                                 'parent_type': 'global-system-config',
+                                 ip_property(obj_type): address})
 
 
 def back_refs(obj):

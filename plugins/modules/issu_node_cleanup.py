@@ -10,22 +10,25 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: issu_node_cleanup
-short_description: Remove the old cluster's node objects from the new cluster's config at ISSU finalize
+short_description: Leave the new cluster's node objects as provision_issu.py does at ISSU finalize
 version_added: 1.0.0
 description:
   - Does what C(provision_issu.py) does at finalize, against the v2 config API, but safely.
+  - Pre-sync mirrors v1's config database into v2 and prunes v2-only rows, so at finalize v2
+    holds v1's node objects and none of its own config, analytics and database nodes.
   - Deletes the C(bgp-router) objects of C(router_type) C(control-node) under
     C(default-domain:default-project:ip-fabric:__default__) whose name is not in
     O(keep_control_nodes). Routers of any other type (MX and other external routers) are never
     candidates (LP 1645914).
-  - Deletes the C(config-node), C(analytics-node) and C(database-node) objects whose name is not
-    in O(keep_config_nodes), O(keep_analytics_nodes) and O(keep_database_nodes). A type whose
-    keep list is not given is left alone.
+  - Makes the C(config-node), C(analytics-node) and C(database-node) objects exactly
+    O(config_nodes), O(analytics_nodes) and O(database_nodes) - deletes the others, creates the
+    missing ones (parent C(default-global-system-config), property C(<type>_ip_address)) and
+    corrects an address that differs. A type whose option is not given is left alone.
   - Refs that point at an object being deleted (the C(global-system-config) ref of a
     control node, for example) are removed first, since they block the deletion.
-  - Refuses, before deleting anything, a keep list that is empty or names an object that does
-    not exist - a short name given where the objects carry FQDNs (or the reverse) would
-    otherwise delete exactly the nodes meant to be kept.
+  - Refuses, before changing anything, an empty list or a O(keep_control_nodes) name that has
+    no bgp-router - a short name given where the objects carry FQDNs (or the reverse) would
+    otherwise delete exactly the control nodes meant to be kept.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
@@ -33,44 +36,49 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Lists what would be deleted (RV(deleted)) without deleting it.
+    description: Returns the plan (RV(deleted), RV(created), RV(updated)) without changing anything.
   diff_mode:
     support: full
-    description: Shows the names of each type before and after.
+    description: Shows each type's names and addresses before and after.
   platform:
     support: full
     platforms: posix
     description: Runs anywhere the v2 config API is reachable, normally the C(issu_task) host.
 options:
   keep_control_nodes:
-    description: Names of the control-node bgp-routers to keep (the v2 control nodes).
+    description: Names of the control-node bgp-routers to keep (the v2 control nodes). Each must exist.
     type: list
     elements: str
     required: true
-  keep_config_nodes:
-    description: Names of the config-node objects to keep. Not given means config-nodes are left alone.
-    type: list
-    elements: str
-  keep_analytics_nodes:
-    description: Names of the analytics-node objects to keep. Not given means analytics-nodes are left alone.
-    type: list
-    elements: str
-  keep_database_nodes:
-    description: Names of the database-node objects to keep. Not given means database-nodes are left alone.
-    type: list
-    elements: str
+  config_nodes:
+    description:
+      - The config nodes v2 must hold, name to IP address (C(config_node_ip_address)).
+      - Not given means config-nodes are left alone.
+    type: dict
+  analytics_nodes:
+    description:
+      - The analytics nodes v2 must hold, name to IP address (C(analytics_node_ip_address)).
+      - Not given means analytics-nodes are left alone.
+    type: dict
+  database_nodes:
+    description:
+      - The database nodes v2 must hold, name to IP address (C(database_node_ip_address)).
+      - Not given means database-nodes are left alone.
+    type: dict
 seealso:
   - module: opencontrail.issu.bgp_router
 '''
 
 EXAMPLES = r'''
-- name: Forget the v1 nodes in v2
+- name: Leave v2 with its own nodes and none of v1's
   opencontrail.issu.issu_node_cleanup:
     api_server_host: 10.99.0.21
-    keep_control_nodes: [lab-v2-ctrl1, lab-v2-ctrl2, lab-v2-ctrl3]
-    keep_config_nodes: [lab-v2-ctrl1, lab-v2-ctrl2, lab-v2-ctrl3]
-    keep_analytics_nodes: [lab-v2-ctrl1, lab-v2-ctrl2, lab-v2-ctrl3]
-    keep_database_nodes: [lab-v2-ctrl1, lab-v2-ctrl2, lab-v2-ctrl3]
+    keep_control_nodes: [lab-v2-ctrl1, lab-v2-ctrl2]
+    config_nodes: &v2_nodes
+      lab-v2-ctrl1: 10.99.0.21
+      lab-v2-ctrl2: 10.99.0.22
+    analytics_nodes: *v2_nodes
+    database_nodes: *v2_nodes
 '''
 
 RETURN = r'''
@@ -80,25 +88,39 @@ deleted:
   type: list
   elements: dict
   sample: [{type: bgp-router, uuid: 3f0e2c1a-5c1b-4c1e-9a59-0d5e1c2b3a4f, name: lab-v1-ctrl1}]
+created:
+  description: The node objects created (in check mode, that would be created).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: config-node, name: lab-v2-ctrl1, address: 10.99.0.21}]
+updated:
+  description: The node objects whose address was corrected (in check mode, would be).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: config-node, uuid: 0c5d1e2f-3a4b-4c5d-8e9f-a0b1c2d3e4f5, name: lab-v2-ctrl1, address: 10.99.0.21}]
 before:
-  description: Names per cleaned type before the task.
+  description: Names and addresses per handled type before the task.
   returned: always
   type: dict
-  sample: {bgp-router: [lab-v1-ctrl1, lab-v2-ctrl1]}
+  sample: {bgp-router: {lab-v1-ctrl1: 10.99.0.11, lab-v2-ctrl1: 10.99.0.21}, config-node: {lab-v1-ctrl1: 10.99.0.11}}
 after:
-  description: Names per cleaned type after the task.
+  description: Names and addresses per handled type after the task.
   returned: always
   type: dict
-  sample: {bgp-router: [lab-v2-ctrl1]}
+  sample: {bgp-router: {lab-v2-ctrl1: 10.99.0.21}, config-node: {lab-v2-ctrl1: 10.99.0.21}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+import ipaddress
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
     API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.contrail_objects import (
-    NODE_TYPES, CleanupError, delete_with_back_refs, plan_cleanup,
+    NODE_TYPES, CleanupError, apply_plan, plan_nodes,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncClient, VncError,
@@ -109,8 +131,23 @@ def argument_spec():
     spec = api_connection_argument_spec()
     spec.update(keep_control_nodes=dict(type='list', elements='str', required=True))
     for option, _obj_type in NODE_TYPES:
-        spec[option] = dict(type='list', elements='str')
+        spec[option] = dict(type='dict')
     return spec
+
+
+def checked_addresses(params):
+    """The node options with their addresses as text; CleanupError for one that is no IP."""
+    for option, _obj_type in NODE_TYPES:
+        nodes = params[option]
+        if nodes is None:
+            continue
+        for name, address in nodes.items():
+            try:
+                ipaddress.ip_address(to_text(address))
+            except ValueError:
+                raise CleanupError('%s: %r is not an IP address (node %s)' % (option, address, name))
+        params[option] = dict((to_text(n), to_text(a)) for n, a in nodes.items())
+    return params
 
 
 def main():
@@ -119,19 +156,21 @@ def main():
     params = module.params
     client = VncClient.from_params(params)
     try:
+        checked_addresses(params)
         routers = client.list('bgp-router', detail=True)
         nodes = dict((obj_type, client.list(obj_type, detail=True))
                      for option, obj_type in NODE_TYPES if params[option] is not None)
-        doomed, before, after = plan_cleanup(params, routers, nodes)
+        plan = plan_nodes(params, routers, nodes)
         if not module.check_mode:
-            for obj_type, uuid, _name in doomed:
-                delete_with_back_refs(client, obj_type, uuid)
+            apply_plan(client, plan)
     except (CleanupError, VncError) as exc:
         module.fail_json(msg=str(exc))
-    result = dict(changed=bool(doomed), before=before, after=after,
-                  deleted=[dict(type=t, uuid=u, name=n) for t, u, n in doomed])
+    result = dict(changed=plan.changed, before=plan.before, after=plan.after,
+                  deleted=[dict(type=t, uuid=u, name=n) for t, u, n in plan.delete],
+                  created=[dict(type=t, name=n, address=a) for t, n, a in plan.create],
+                  updated=[dict(type=t, uuid=u, name=n, address=a) for t, u, n, a in plan.update])
     if module._diff:
-        result['diff'] = dict(before=before, after=after)
+        result['diff'] = dict(before=plan.before, after=plan.after)
     module.exit_json(**result)
 
 

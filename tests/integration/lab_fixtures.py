@@ -69,7 +69,7 @@ class Api:
         self.call('DELETE', '/%s/%s' % (rtype, uuid))
 
     def cleanup(self, prefix=ITEST_PREFIX):
-        for rtype in ('bgp-router', 'config-node'):
+        for rtype in ('bgp-router', 'config-node', 'analytics-node', 'database-node'):
             for obj in self.objects(rtype):
                 if obj['fq_name'][-1].startswith(prefix):
                     self.delete(rtype, obj['uuid'])
