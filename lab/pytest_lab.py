@@ -71,10 +71,10 @@ class Lab(object):
         self.started = started
         self.is_up = True
 
-    def podman(self, *args, check=True, timeout=120):
+    def podman(self, *args, check=True, timeout=120, input_text=None):
         env = dict(os.environ, CONTAINERS_CONF=self.labctl.CONTAINERS_CONF)
         proc = subprocess.run(['podman'] + list(args), capture_output=True, text=True,
-                              env=env, timeout=timeout)
+                              env=env, timeout=timeout, input=input_text)
         if check and proc.returncode != 0:
             raise AssertionError('podman %s: %s' % (' '.join(args), proc.stderr))
         return proc

@@ -90,3 +90,22 @@ def test_wrong_credentials_are_reported(lab, fresh_issu):
     assert run.returncode != 0
     assert 'API: Contrail config API http://10.99.0.11:8082' in run.stdout, run.stdout[-3000:]
     assert 'wrong-secret' not in run.stdout
+
+
+def test_finalize_refuses_while_agents_are_connected_to_v1(lab, fresh_issu):
+    """The record can be wrong or incomplete (a compute missing from the inventory): the gate
+    asks v1's control nodes over introspect and refuses before the freeze."""
+    on_v2 = dict((name, {'status': 'v2', 'version': '4.0.3.0-62'})
+                 for name in ('lab-compute1', 'lab-compute2', 'lab-compute3'))
+    record = {'version': 1, 'phase': 'started', 'history': [], 'hosts': on_v2, 'steps': {},
+              'northbound': {'state': 'open', 'since': None, 'windows': []}}
+    lab.podman('exec', '-i', 'lab-v2-ctrl1', 'sh', '-c', 'mkdir -p %s && cat > %s'
+               % (os.path.dirname(STATE), STATE), input_text=json.dumps(record))
+    run = playbook('issu_finalize.yml', {'issu_finalize_confirm': True})
+    assert run.returncode != 0
+    assert "vRouter agent(s) are still connected to v1's control nodes" in run.stdout, run.stdout[-3000:]
+    for name in on_v2:
+        assert name in run.stdout
+    assert 'Freeze northbound' not in run.stdout
+    after = json.loads(lab.exec('lab-v2-ctrl1', 'cat', STATE).stdout)
+    assert after['phase'] == 'started' and after['northbound']['state'] == 'open'

@@ -604,9 +604,7 @@ class ControlNode(object):
                      '%s:%d' % (self.s.hostip, self.s.xmpp_port), 'state': 'Established',
                      'last_event': 'xmsm::EvXmppKeepalive', 'last_state': 'Established',
                      'last_state_at': S.utc_usec_string(s.established_at),
-                     'receive_queue': [], 'server_auth_type': 'NIL', 'dscp_value': 0,
-                     'flap_count': self.flaps.get(s.name, (0, None))[0],
-                     'flap_time': S.utc_usec_string(self.flaps.get(s.name, (0, None))[1])}
+                     'receivers': ['BGP'], 'server_auth_type': 'NIL', 'dscp_value': 0}
                     for s in sorted(self.sessions.values(), key=lambda x: x.name)]
         return ('ShowXmppConnectionResp', {'connections': rows})
 
@@ -686,7 +684,8 @@ def declare_types(is_40):
         1: list<BgpNeighborResp> neighbors
         2: optional string next_batch (link="ShowBgpNeighborSummaryReqIterate", link_title="next_batch")
     ''')
-    S.struct('XmppConnectionInfo', '''
+    # xmpp/sandesh/xmpp_server.sandesh; the per-connection flaps are in BgpNeighborResp.
+    S.struct('ShowXmppConnection', '''
         1: string name
         2: bool deleted
         3: string remote_endpoint
@@ -695,14 +694,13 @@ def declare_types(is_40):
         6: string last_event
         7: string last_state
         8: string last_state_at
-        9: list<string> receive_queue
-        11: string server_auth_type
-        12: u32 flap_count
-        13: string flap_time
-    ''')
+        9: list<string> receivers
+        10: string server_auth_type
+    ''' + ('''
+        11: u16 dscp_value
+    ''' if is_40 else ''))
     S.response('ShowXmppConnectionResp', '''
-        1: list<XmppConnectionInfo> connections
-        2: optional string next_batch (link="ShowXmppConnectionReqIterate", link_title="next_batch")
+        1: list<ShowXmppConnection> connections
     ''')
 
 
