@@ -25,10 +25,10 @@ description:
     started with C(supervisorctl start supervisord_issu) when it is not running.
   - B(systemd), 4.x on xenial - unit C(contrail-issu-run-sync) (shipped by the package),
     enabled and started, or stopped and disabled.
-  - With O(wait=true) and O(wait_for), waits until the daemon runs and its log, since it
-    started, says C(Config sync initiated...) (O(wait_for=bound) - its queue is bound to v1's
-    exchange, so the northbound API can be reopened) or C(Start Compute upgrade...)
-    (O(wait_for=synced) - the full C(config_db_uuid) copy is done and runtime sync runs).
+  - With O(wait_for) (or O(wait=true), which waits for V(bound)), waits until the daemon runs
+    and its log, since it started, says C(Config sync initiated...) (O(wait_for=bound) - its
+    queue is bound to v1's exchange, so the northbound API can be reopened) or
+    C(Start Compute upgrade...) (O(wait_for=synced) - the full C(config_db_uuid) copy is done and runtime sync runs).
   - B(Queue loss.) run-sync deletes its RabbitMQ queue when it starts, so whatever v1 published
     while it was down is lost and only C(config_db_uuid) is copied again. Given O(since), the
     module reports in RV(restarted_since) and a warning whether the daemon (re)started after
@@ -68,9 +68,11 @@ options:
     default: auto
     choices: [auto, supervisor, systemd]
   wait_for:
-    description: What O(wait=true) waits for (see the description).
+    description:
+      - What to wait for (see the description). Given alone it makes the module wait - a
+        play that names a condition must not go on before it holds. V(none) does not wait.
+      - Not given - waits for V(bound) when O(wait=true), else does not wait.
     type: str
-    default: bound
     choices: [bound, synced, none]
   since:
     description:
@@ -90,7 +92,6 @@ EXAMPLES = r'''
 - name: Start run-sync and wait until its queue is bound (then reopen the northbound API)
   opencontrail.issu.issu_run_sync:
     state: present
-    wait: true
     wait_for: bound
     wait_timeout: 300
 
@@ -399,7 +400,7 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
         conf=dict(type='path', default=issu_sync.DEFAULT_CONF),
         manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
-        wait_for=dict(type='str', default='bound', choices=['bound', 'synced', 'none']),
+        wait_for=dict(type='str', choices=['bound', 'synced', 'none']),
         since=dict(type='float'),
         log_lines=dict(type='int', default=10),
     )
@@ -418,7 +419,9 @@ def main():
         result.update(actions=actions, changed=bool(actions))
         if manager.diff is not None and module._diff:
             result['diff'] = manager.diff
-        waiting = params['wait'] and params['state'] != 'absent' and params['wait_for'] != 'none'
+        if params['wait_for'] is None:
+            params['wait_for'] = 'bound' if params['wait'] else 'none'
+        waiting = params['state'] != 'absent' and params['wait_for'] != 'none'
         if waiting and not module.check_mode:
             result.update(wait_until_ready(module, manager))
         else:

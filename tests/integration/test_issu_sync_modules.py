@@ -140,8 +140,9 @@ def test_run_sync_relays_v1_writes_and_reports_restarts(lab, lab_run, v1_objects
                                                         run_sync_stopped, rendered_conf):
     checked = lab_run('issu_run_sync', dict(state='present'), check=True, diff=True)
     assert checked['changed'] and not checked['running']
-    started = lab_run('issu_run_sync', dict(state='present', wait=True, wait_for='bound',
-                                            wait_timeout=60))
+    # wait_for alone waits (the roles give no wait: true): run-sync binds its queue only after
+    # its start-up work, so a module that returned at once would report it not bound yet.
+    started = lab_run('issu_run_sync', dict(state='present', wait_for='bound', wait_timeout=60))
     assert not started.get('failed'), started.get('msg')
     assert started['running'] and started['progress'] in ('bound', 'synced')
     vn = create_vn(v1_objects, unique('h9-runsync'))
@@ -150,9 +151,10 @@ def test_run_sync_relays_v1_writes_and_reports_restarts(lab, lab_run, v1_objects
     since = time.time()
     again = lab_run('issu_run_sync', dict(state='present', since=since))
     assert again['changed'] is False and again['restarted_since'] is False
-    restarted = lab_run('issu_run_sync', dict(state='restarted', since=since, wait=True,
-                                              wait_for='synced', wait_timeout=60))
+    restarted = lab_run('issu_run_sync', dict(state='restarted', since=since, wait_for='synced',
+                                              wait_timeout=60))
     assert restarted['pid'] != started['pid'] and restarted['restarted_since'] is True
+    assert restarted['progress'] == 'synced'
     assert any('were lost' in w for w in restarted.get('warnings', []))
     stopped = lab_run('issu_run_sync', dict(state='absent'))
     assert stopped['changed'] and not stopped['running']

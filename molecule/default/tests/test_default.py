@@ -1,4 +1,5 @@
 """End state after the whole ISSU: every compute on v2, northbound on v2, v1 decommissioned."""
+import datetime
 import os
 import sys
 
@@ -48,3 +49,30 @@ def test_v1_stopped_and_removed_from_v2_config():
         assert v1.run('service %s status' % service).rc != 0, service
     routers = [r['fq_name'][-1] for r in L.api_get(L.V2_CTRL, '/bgp-routers')['bgp-routers']]
     assert 'lab-v1-ctrl1' not in routers and 'lab-v2-ctrl1' in routers
+
+
+def _names(rtype, address=L.V2_CTRL):
+    return sorted(o['fq_name'][-1] for o in L.api_get(address, '/%ss' % rtype)['%ss' % rtype])
+
+
+def test_v2_holds_its_own_node_objects_and_none_of_v1s():
+    """As provision_issu.py leaves a cluster: pre-sync pruned v2's own node objects, finalize
+    registers them again with their addresses and removes v1's."""
+    for rtype in ('config-node', 'analytics-node', 'database-node'):
+        nodes = L.api_get(L.V2_CTRL, '/%ss?detail=true' % rtype)['%ss' % rtype]
+        prop = '%s_ip_address' % rtype.replace('-', '_')
+        assert [(n[rtype]['fq_name'][-1], n[rtype][prop]) for n in nodes] == \
+            [('lab-v2-ctrl1', L.V2_CTRL)], rtype
+    assert _names('virtual-router') == L.COMPUTES
+
+
+def test_northbound_opened_only_after_run_sync_bound_its_queue():
+    """A write made after the start's freeze but before run-sync bound its queue would reach v1
+    only: the start must wait for the bind before it opens northbound."""
+    record = L.state_record()
+    opened = next(w['opened_at'] for w in record['northbound']['windows'] if w.get('note') == 'start')
+    log = L.host('lab-v2-ctrl1').file('/var/log/contrail/issu_contrail_run_sync.log').content_string
+    bound = next(line[:23] for line in log.splitlines() if 'Config sync initiated' in line)
+    bound_at = datetime.datetime.strptime(bound, '%Y-%m-%d %H:%M:%S,%f')
+    opened_at = datetime.datetime.strptime(opened, '%Y-%m-%dT%H:%M:%S.%fZ')
+    assert bound_at < opened_at, (bound, opened)

@@ -5,6 +5,7 @@ As ``issu_contrail_run_sync.py`` (R4.0) with ``vnc_kombu.VncKombuClientV2``:
   truthy, and the string "False" is truthy, as in the real tool) bound to the fanout exchange
   ``vnc_config.object-update`` of the old vhost. The queue is **deleted on the first connect**,
   so whatever v1 published while run-sync was down is lost;
+- start-up work first (STARTUP_SECONDS), then the first connect binds the queue;
 - on every (re)connect, after the queue is bound and before consuming: "Config Sync
   initiated...", a full merge copy of config_db_uuid, "Config Sync done...", "Started runtime
   sync...", "Start Compute upgrade...". The 3.2/4.x stop/start of the v2 control node over SSH
@@ -31,6 +32,10 @@ from contrail_sim.issu import common, config
 EXCHANGE = 'vnc_config.object-update'
 RETRY_SECONDS = 1.0
 POLL_SECONDS = 0.2
+#: The real daemon's start-up before its first connect: the api-server stack's imports and a
+#: Cassandra pool per keyspace. Its queue is bound only after it, so a caller that does not
+#: wait for "Config sync initiated" reopens northbound before writes reach v2.
+STARTUP_SECONDS = 2.0
 
 
 def connection_params(address_list, port, user, password, vhost):
@@ -186,6 +191,7 @@ class RunSync(object):
 
     def run(self):
         """Run until ``stop`` is set; every failure of the drain loop means reconnect + re-copy."""
+        self.stop.wait(STARTUP_SECONDS)
         while not self.stop.is_set():
             try:
                 self._serve_new()
