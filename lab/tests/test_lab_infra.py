@@ -6,6 +6,7 @@ Tests without a marker check labctl's topology and the inventory (no containers)
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -325,6 +326,23 @@ def test_each_cluster_holds_its_nodes_as_provisioning_leaves_them(lab):
     vrouters = vnc_api.VncApi(api_server_host='10.99.0.11').virtual_routers_list(detail=True)
     assert dict((v.get_fq_name()[-1], v.get_virtual_router_ip_address()) for v in vrouters) == \
         dict((n.name, n.ip) for n in lab.topology.computes)
+
+
+def test_agents_and_control_nodes_are_functional_by_their_node_status(lab):
+    """Contrail's own measure of health: every agent (its XMPP to contrail-dns on 8093 among
+    its connections) and every control node reports NodeStatus Functional."""
+    for node, port in ([(n, 8085) for n in lab.topology.computes] +
+                       [(n, 8083) for n in lab.topology.controllers]):
+        with urllib.request.urlopen('http://%s:%d/Snh_SandeshUVECacheReq?x=NodeStatus'
+                                    % (node.ip, port), timeout=5) as resp:
+            text = resp.read().decode()
+        states = re.findall(r'<state type="string" identifier="3">([^<]*)</state>', text)
+        assert states and set(states) == {'Functional'}, (node.name, text[-1500:])
+    for node in lab.topology.computes:
+        with urllib.request.urlopen('http://%s:8085/Snh_AgentDnsXmppConnectionStatusReq'
+                                    % node.ip, timeout=5) as resp:
+            text = resp.read().decode()
+        assert re.findall(r'<state type="string"[^>]*>([^<]*)</state>', text) == ['Established'], text
 
 
 def test_status_lists_every_node(lab, run_labctl):

@@ -1,7 +1,8 @@
 """contrail-dns (minimal): agent XMPP channel on 8093, introspect on 8092.
 
 Agents open a second XMPP channel to ``network-dns@contrailsystems.com`` on 8093
-(wire-formats §5.1); this daemon answers the stream with the same build rule as the control
+(wire-formats §5.1; a fixed port, ``ContrailPorts::DnsXmpp``: ``dns_server_port`` of
+contrail-dns.conf is the DNS port, 53); this daemon answers the stream with the same build rule as the control
 node (major.minor must match) and keeps the session with keepalives.  No DNS records are served.
 """
 import argparse
@@ -16,6 +17,7 @@ from contrail_sim import sandesh as S
 from contrail_sim import xmpp
 
 LOG = logging.getLogger('contrail-dns')
+XMPP_PORT = 8093
 
 
 class DnsServer(object):
@@ -64,8 +66,7 @@ def main(argv=None):
     get = lambda key, dflt: S.conf_get(conf, 'DEFAULT', key, dflt)   # noqa: E731
     S.setup_logging(get('log_file', '/var/log/contrail/contrail-dns.log'), 'contrail-dns')
     server = DnsServer(os.environ.get('CONTRAIL_VERSION', '3.2.14.0-37'))
-    xmpp.serve_tcp(get('hostip', '0.0.0.0'), int(get('dns_server_port', 8093)),
-                   server.on_connection)
+    xmpp.serve_tcp(get('hostip', '0.0.0.0'), XMPP_PORT, server.on_connection)
     status = S.NodeStatusHolder(get('hostname', socket.gethostname()), 'contrail-dns')
     S.serve_introspect(int(get('http_server_port', 8092)), {}, node_status=status)
     LOG.info('contrail-dns up')
