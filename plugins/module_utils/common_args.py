@@ -4,7 +4,8 @@
 """Argument specs shared by the collection's modules.
 
 One definition per concern: the option names, types and defaults here are what the
-doc fragments ``opencontrail.issu.vnc_api`` and ``opencontrail.issu.wait`` document,
+doc fragments ``opencontrail.issu.vnc_api``, ``opencontrail.issu.wait`` and
+``opencontrail.issu.introspect`` document,
 so a module that uses both gets matching documentation for free.
 """
 
@@ -53,6 +54,21 @@ def wait_argument_spec():
         wait_timeout=dict(type='int', default=120),
         wait_interval=dict(type='float', default=1.0),
     )
+
+
+def introspect_argument_spec():
+    """Options for reading a daemon's Sandesh introspect port (doc fragment ``introspect``)."""
+    return dict(
+        timeout=dict(type='int', default=10),
+        use_ssl=dict(type='bool', default=False),
+        validate_certs=dict(type='bool', default=True),
+        ca_cert=dict(type='path'),
+    )
+
+
+def introspect_kwargs(params):
+    """The IntrospectClient keyword arguments of a module's introspect options."""
+    return dict((key, params[key]) for key in introspect_argument_spec())
 
 
 def connection_params(module, value, name):

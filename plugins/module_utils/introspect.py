@@ -170,3 +170,25 @@ def agent_xmpp_status(host, port=AGENT_PORT, **kwargs):
     """The vRouter agent's XMPP connections (``AgentXmppData`` dicts)."""
     return collect(IntrospectClient(host, port, **kwargs).request('AgentXmppConnectionStatusReq'),
                    'peer')
+
+
+#: Introspect ports whose NodeStatus the health gates read.
+NODE_STATUS_PORTS = {'control': CONTROL_PORT, 'agent': AGENT_PORT}
+
+
+def node_status(host, port, **kwargs):
+    """The ``ProcessStatus`` dicts of a daemon's NodeStatus UVEs (``SandeshUVECacheReq``
+    ``x=NodeStatus``: what contrail-status and the nodemgr read), each with its node ``name``."""
+    parts = IntrospectClient(host, port, **kwargs).request('SandeshUVECacheReq', 'NodeStatus')
+    processes = []
+    for _name, uve in parts:
+        data = uve.get('data') or {}
+        for process in data.get('process_status') or []:
+            processes.append(dict(process, name=data.get('name', '')))
+    return processes
+
+
+def not_functional(processes):
+    """``'<module_id>: <state> (<description>)'`` of every process not Functional."""
+    return ['%s: %s (%s)' % (p.get('module_id'), p.get('state'), p.get('description') or 'no description')
+            for p in processes if p.get('state') != 'Functional']

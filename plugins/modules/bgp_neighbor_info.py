@@ -25,6 +25,7 @@ author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
   - opencontrail.issu.attributes.read_only
+  - opencontrail.issu.introspect
   - opencontrail.issu.wait
 attributes:
   platform:
@@ -56,21 +57,6 @@ options:
     type: list
     elements: str
     default: []
-  timeout:
-    description: Seconds to wait for each introspect answer.
-    type: int
-    default: 10
-  use_ssl:
-    description: Use HTTPS (introspect with SSL enabled).
-    type: bool
-    default: false
-  validate_certs:
-    description: Verify the introspect server certificate when O(use_ssl=true).
-    type: bool
-    default: true
-  ca_cert:
-    description: PEM file of the CA that signed the introspect certificate.
-    type: path
 seealso:
   - module: opencontrail.issu.bgp_router
 '''
@@ -154,7 +140,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import (
     neighbor_view, not_established, peer_states,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    wait_argument_spec,
+    introspect_argument_spec, introspect_kwargs, wait_argument_spec,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
     IntrospectError, bgp_neighbors,
@@ -172,19 +158,15 @@ def argument_spec():
         search=dict(type='str', default=''),
         encoding=dict(type='str', default='all', choices=['all', 'BGP', 'XMPP']),
         wait_for=dict(type='list', elements='str', default=[]),
-        timeout=dict(type='int', default=10),
-        use_ssl=dict(type='bool', default=False),
-        validate_certs=dict(type='bool', default=True),
-        ca_cert=dict(type='path'),
     )
+    spec.update(introspect_argument_spec())
     return spec
 
 
 def read_neighbors(params):
     """One introspect read -> neighbor views, filtered by encoding."""
     raw = bgp_neighbors(params['host'], params['port'], params['search'],
-                        timeout=params['timeout'], use_ssl=params['use_ssl'],
-                        validate_certs=params['validate_certs'], ca_cert=params['ca_cert'])
+                        **introspect_kwargs(params))
     views = [neighbor_view(item) for item in raw]
     if params['encoding'] != 'all':
         views = [v for v in views if v['encoding'] == params['encoding']]
