@@ -21,6 +21,21 @@ description:
     (C(cassandra_server_list), C(zk_server_ip), C(rabbit_server), C(rabbit_port),
     C(rabbit_user), C(rabbit_password), C(rabbit_vhost), C(rabbit_ha_mode), C(cluster_id) as the
     DB prefix), and/or from options; options win over the file.
+  - From the same file, as C(contrail-api) reads it, the RabbitMQ TLS and the config database
+    credentials and TLS are carried too (TLS everywhere, CEM-11371). C(rabbit_use_ssl),
+    C(kombu_ssl_version), C(kombu_ssl_keyfile), C(kombu_ssl_certfile), C(kombu_ssl_ca_certs),
+    C(cassandra_use_ssl) and C(cassandra_ca_certs) are read from C([DEFAULTS]) or C([CASSANDRA])
+    (C([CASSANDRA]) wins); C(cassandra_user) and C(cassandra_password) only from C([CASSANDRA]),
+    the one place contrail-api takes them from. They are written as C(<side>_rabbit_use_ssl),
+    C(<side>_rabbit_ssl_version), C(<side>_rabbit_ssl_keyfile), C(<side>_rabbit_ssl_certfile),
+    C(<side>_rabbit_ssl_ca_certs), C(<side>_cassandra_use_ssl), C(<side>_cassandra_ca_certs),
+    C(<side>_cassandra_user) and C(<side>_cassandra_password), with C(<side>) C(old) or C(new).
+    In every value read from the file an inline C( ;) comment is cut and C(%%) read as C(%), as
+    C(contrail-api)'s parser does; empty TLS and credential values are left out.
+    C(rabbit_use_ssl) is read as C(strtobool) does and C(cassandra_use_ssl) as C(true) or not,
+    like contrail-api; a C(rabbit_use_ssl) that is no boolean is refused.
+  - C(contrail-api.conf) has no ZooKeeper TLS setting in these releases; O(old.zookeeper_use_ssl)
+    and O(old.zookeeper_ca_certs) are options only.
   - Values are written so the tools' C(SafeConfigParser) reads them back unchanged. That parser
     keeps quotes, so values are never quoted (a quoted address list breaks the sync, the trap
     behind LP 1644332); C(%) is doubled; a value that cannot be represented (line break,
@@ -122,6 +137,14 @@ options:
       rabbit_ssl_certfile:
         description: Client certificate for RabbitMQ TLS.
         type: path
+      zookeeper_use_ssl:
+        description:
+          - Use TLS to ZooKeeper (C(<side>_zookeeper_use_ssl), read by the tools of CEM-16951 and
+            later only; older tools ignore it).
+        type: bool
+      zookeeper_ca_certs:
+        description: CA file for ZooKeeper TLS (C(<side>_zookeeper_ca_certs), CEM-16951).
+        type: path
       db_prefix:
         description:
           - Keyspace prefix and ZooKeeper root of this cluster (its C(cluster_id));
@@ -194,13 +217,20 @@ options:
   extra:
     description:
       - Further C([DEFAULTS]) keys written as given, for keys of later releases
-        (for example C(old_zookeeper_use_ssl)). The values of keys containing C(password)
+        (for example C(del_compute_host_info)). The values of keys containing C(password)
         are masked in the result and the diff; pass the known passwords through their own
-        options (O(admin_password), O(old.rabbit_password), ...), which are never logged.
+        options (O(admin_password), O(old.rabbit_password), O(old.cassandra_password), ...),
+        which are never logged.
     type: dict
     default: {}
 notes:
   - Render it on every node that runs a sync tool; the tools read only this file.
+  - Which keys a tool reads depends on its release. Contrail's R4.0 tools read none of the
+    TLS and database credential keys; R4.1 reads C(*_cassandra_user) and C(*_cassandra_password);
+    C(*_cassandra_use_ssl) and C(*_cassandra_ca_certs) come with R5.1, the C(*_rabbit_use_ssl)
+    and C(*_rabbit_ssl_*) keys with CEM-11371 (R1909, R1912 and later), C(*_zookeeper_use_ssl)
+    and C(*_zookeeper_ca_certs) with CEM-16951. Keys a tool does not know are ignored by it, so
+    they are always written; with TLS on, run the sync with tools that read them.
 seealso:
   - module: opencontrail.issu.issu_sync
   - module: opencontrail.issu.issu_run_sync
@@ -226,6 +256,16 @@ EXAMPLES = r'''
       control: {10.99.0.21: lab-v2-ctrl1}
       config: {10.99.0.21: lab-v2-ctrl1}
     api_server_ip: 10.99.0.21
+
+- name: TLS everywhere - api.conf gives TLS and credentials; v1's CA path differs on this node
+  opencontrail.issu.issu_conf:
+    old:
+      api_conf_content: "{{ v1_api_conf.content | b64decode }}"
+      rabbit_ssl_ca_certs: /etc/contrail/ssl/v1-ca.pem
+      cassandra_ca_certs: /etc/contrail/ssl/v1-ca.pem
+      cassandra_password: "{{ vault_v1_cassandra_password }}"
+    new:
+      api_conf: /etc/contrail/contrail-api.conf
 
 - name: Everything from options, with an RabbitMQ port override
   opencontrail.issu.issu_conf:
@@ -268,7 +308,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
-from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import read_text, write_atomic
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import (
+    IniDocument, read_text, write_atomic,
+)
 
 SIDE_OPTIONS = dict(
     api_conf=dict(type='path'),
@@ -291,8 +333,33 @@ SIDE_OPTIONS = dict(
     rabbit_ssl_ca_certs=dict(type='path'),
     rabbit_ssl_keyfile=dict(type='path'),
     rabbit_ssl_certfile=dict(type='path'),
+    zookeeper_use_ssl=dict(type='bool'),
+    zookeeper_ca_certs=dict(type='path'),
     db_prefix=dict(type='str'),
 )
+
+#: Side options issu_sync.SIDE_KEYS does not know (CEM-16951), written as <side>_<option>.
+ZOOKEEPER_TLS_KEYS = ('zookeeper_use_ssl', 'zookeeper_ca_certs')
+
+#: TLS and credentials in contrail-api.conf -> (sections read, last wins; contrail-issu.conf key
+#: without its side prefix; how contrail-api reads the value). contrail-api (utils.parse_args)
+#: merges [DEFAULTS] and then [CASSANDRA] into one namespace, but resets cassandra_user and
+#: cassandra_password to what [CASSANDRA] says, so those two count only there.
+BOTH = ('DEFAULTS', 'CASSANDRA')
+API_CONF_TLS_MAPPING = (
+    ('rabbit_use_ssl', BOTH, 'rabbit_use_ssl', 'strtobool'),
+    ('kombu_ssl_version', BOTH, 'rabbit_ssl_version', 'text'),
+    ('kombu_ssl_keyfile', BOTH, 'rabbit_ssl_keyfile', 'text'),
+    ('kombu_ssl_certfile', BOTH, 'rabbit_ssl_certfile', 'text'),
+    ('kombu_ssl_ca_certs', BOTH, 'rabbit_ssl_ca_certs', 'text'),
+    ('cassandra_use_ssl', BOTH, 'cassandra_use_ssl', 'true'),
+    ('cassandra_ca_certs', BOTH, 'cassandra_ca_certs', 'text'),
+    ('cassandra_user', ('CASSANDRA',), 'cassandra_user', 'text'),
+    ('cassandra_password', ('CASSANDRA',), 'cassandra_password', 'text'),
+)
+#: distutils.util.strtobool, which vnc_kombu applies to rabbit_use_ssl.
+STRTOBOOL = {'y': True, 'yes': True, 't': True, 'true': True, 'on': True, '1': True,
+             'n': False, 'no': False, 'f': False, 'false': False, 'off': False, '0': False}
 
 
 def argument_spec():
@@ -332,15 +399,61 @@ def api_conf_text(module, side, params):
     return read_text(path)
 
 
+def api_conf_value(raw):
+    """A raw contrail-api.conf value as contrail-api's SafeConfigParser (Python 2) reads it:
+    cut at the first ``;`` after a blank (inline comment), ``%%`` read as ``%``."""
+    pos = raw.find(';')
+    if pos > 0 and raw[pos - 1].isspace():
+        raw = raw[:pos]
+    return issu_sync.decode_value(raw.strip())
+
+
+def tls_from_api_conf(text, side):
+    """RabbitMQ TLS and config DB credentials/TLS of one side from a contrail-api.conf text."""
+    doc = IniDocument(text or '')
+    values = {}
+    for api_key, sections, issu_key, kind in API_CONF_TLS_MAPPING:
+        raw = None
+        for section in sections:
+            found = doc.get(section, api_key)
+            if found is not None:
+                raw = found
+        value = None if raw is None else api_conf_value(raw)
+        if not value:
+            continue
+        if kind == 'strtobool':
+            if value.lower() not in STRTOBOOL:
+                raise issu_sync.ConfError('%s contrail-api.conf %s=%r is not a boolean'
+                                          % (side, api_key, value))
+            value = STRTOBOOL[value.lower()]
+        elif kind == 'true':
+            value = value.lower() == 'true'
+        values['%s_%s' % (side, issu_key)] = value
+    return values
+
+
+def side_values(module, side):
+    """One side's keys: its contrail-api.conf first, then its options over them."""
+    params = module.params[side]
+    values = {}
+    text = api_conf_text(module, side, params)
+    if text is not None:
+        values.update((key, api_conf_value(value) if isinstance(value, str) else value)
+                      for key, value in issu_sync.side_from_api_conf(text, side).items())
+        values.update(tls_from_api_conf(text, side))
+    values.update(issu_sync.side_from_params(params, side))
+    for key in ZOOKEEPER_TLS_KEYS:
+        if params.get(key) is not None:
+            values['%s_%s' % (side, key)] = params[key]
+    return values
+
+
 def wanted_values(module):
     """Every key of the file: api.conf mapping first, then options over it."""
     params = module.params
     values = {}
     for side in ('old', 'new'):
-        text = api_conf_text(module, side, params[side])
-        if text is not None:
-            values.update(issu_sync.side_from_api_conf(text, side))
-        values.update(issu_sync.side_from_params(params[side], side))
+        values.update(side_values(module, side))
     values['new_api_info'] = issu_sync.api_info_literal(params['new_api_info'])
     for name, mapping in (params['host_info'] or {}).items():
         values['%s_host_info' % name] = issu_sync.host_info_json(mapping)
