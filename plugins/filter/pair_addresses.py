@@ -16,6 +16,10 @@ description:
     for the northbound switch at finalize.
   - When v2 has fewer nodes than v1, v2 addresses are reused in turn, so every v1 server line
     gets a live v2 address.
+  - When v2 has more nodes than v1, the mapping holds only as many v2 addresses as there are v1
+    ones; the northbound switch gives all the v2 addresses to
+    P(opencontrail.issu.haproxy_backend#module)'s O(opencontrail.issu.haproxy_backend#module:add_addresses),
+    which adds a server for each one no server line serves.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 options:

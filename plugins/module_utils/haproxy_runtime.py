@@ -171,6 +171,13 @@ class HAProxyRuntime:
         return _check_answer(command, self.execute(command), ok=lambda a: (
             'changed from' in a or 'no need to change' in a)).strip()
 
+    def enable(self, feature, backend, server):
+        """``enable health`` or ``enable agent`` of a server (off on an added server)."""
+        if feature not in ('health', 'agent'):
+            raise HAProxyError('can only enable health or agent checks, not %r' % feature)
+        command = 'enable %s %s/%s' % (feature, backend, server)
+        _check_answer(command, self.execute(command))
+
     def shutdown_sessions(self, backend, server):
         command = 'shutdown sessions server %s/%s' % (backend, server)
         _check_answer(command, self.execute(command))

@@ -19,6 +19,11 @@ description:
   - Sets the administrative state of named servers, or of all servers of the named backends,
     to V(ready), V(drain) or V(maint) with C(set server <backend>/<server> state).
   - Switches server addresses with C(set server <backend>/<server> addr <ip> port <port>).
+  - Adds a server for each address of O(add_addresses) that no server of a backend has (once
+    O(addresses) is applied) with C(add server) (HAProxy 2.5 or later, a backend with a dynamic
+    load-balancing algorithm such as C(roundrobin) or C(leastconn)), so a backend can end on
+    more servers than its configuration listed - the switch from one v1 API server to three v2
+    ones. With O(config_file) the new server also gets a C(server) line there.
   - Compares the wanted state with what HAProxy reports before acting, so C(changed) is true
     only when a server's state or address (or a persisted copy of them) really changes.
     Live values such as session counts or check status never count as a change.
@@ -109,7 +114,33 @@ options:
       - A B(list) gives the new addresses in the order of the servers in each backend
         (the configuration order); its length must equal the number of servers acted on
         in each backend.
+      - Applied before O(add_addresses).
     type: raw
+  add_addresses:
+    description:
+      - Addresses, V(ip:port) or V(ip) (then the port of the backend's first server), that every
+        backend of O(backends) must have a server for. A server is added for each one that no
+        server of the backend has once O(addresses) is applied, so a second run adds nothing.
+      - The new server is named after its address (V(ip), or V(ip-2) ... when that name is
+        taken). It gets the options of O(add_options), and gets the state of O(state), else the
+        (wanted) state of the backend's first server, so a frozen backend stays frozen.
+      - HAProxy creates it with C(add server) and, when its options have C(check), starts its
+        health checks with C(enable health). HAProxy does not reload a runtime-only server, so
+        with O(config_file) a C(server) line is added after the last one of the backend (also
+        for a server added by an earlier run whose line is missing).
+      - Requires HAProxy 2.5 or later and a backend with a dynamic load-balancing algorithm;
+        HAProxy refuses C(add server) otherwise, and the module fails with its message.
+    type: list
+    elements: str
+  add_options:
+    description:
+      - Options of the servers O(add_addresses) adds (the words after the address of a
+        C(server) line), for example V(check inter 2000 rise 2 fall 3).
+      - When omitted, the options of the backend's first C(server) line in O(config_file)
+        (health checks included), else none. Copied options must be keywords that
+        C(add server) accepts (HAProxy 2.6's list); another one (V(cookie), V(resolvers) ...)
+        is an error before anything changes, and this option then says what to use.
+    type: str
   fail_on_not_found:
     description:
       - Fail when a backend or a server does not exist, before changing anything.
@@ -130,6 +161,8 @@ options:
         each switched server is also written in its C(server) line, so a restart keeps it.
       - A server that O(addresses) switches but that has no C(server) line in its section of
         this file is an error.
+      - A server that O(add_addresses) adds (or added earlier) gets a C(server) line after the
+        last one of its section.
     type: path
   backup:
     description:
@@ -140,7 +173,8 @@ notes:
   - The O(wait) condition depends on each server's final state. For V(ready) the server must be
     C(UP) (or have no health check). For V(drain) and V(maint) its current session count
     (C(scur)) must be 0.
-  - Requires HAProxy 1.8 or later (C(set server ... state), C(show servers state), C(set server ... addr ... port)).
+  - Requires HAProxy 1.8 or later (C(set server ... state), C(show servers state), C(set server ... addr ... port)),
+    and 2.5 or later for O(add_addresses) (C(add server)).
 seealso:
   - name: HAProxy management guide, runtime API
     description: The runtime API commands used by this module.
@@ -185,6 +219,15 @@ EXAMPLES = r'''
     addresses: [10.99.0.21, 10.99.0.22, 10.99.0.23]
     config_file: /etc/haproxy/haproxy.cfg
 
+- name: Switch a backend of one v1 API server to three v2 ones (the third added)
+  opencontrail.issu.haproxy_backend:
+    backends: contrail-api
+    addresses:
+      10.99.0.11: 10.99.0.21:8082
+    add_addresses: [10.99.0.21:8082, 10.99.0.22:8082, 10.99.0.23:8082]
+    server_state_file: /var/lib/haproxy/server-state
+    config_file: /etc/haproxy/haproxy.cfg
+
 - name: Take one server out, by name
   opencontrail.issu.haproxy_backend:
     backends: contrail-api
@@ -196,7 +239,8 @@ RETURN = r'''
 before:
   description:
     - Per server (C(<backend>/<server>)), the state and address before the module ran, under
-      C(servers); with O(server_state_file), what that file held under C(server_state_file);
+      C(servers) (a server O(add_addresses) adds is absent here and present in RV(after));
+      with O(server_state_file), what that file held under C(server_state_file);
       with O(config_file) and O(addresses), the configured addresses under C(config_file).
   returned: always
   type: dict
@@ -215,7 +259,10 @@ commands:
   returned: always
   type: list
   elements: str
-  sample: [set server contrail-api/ctrl1 state maint]
+  sample:
+    - set server contrail-api/ctrl1 state maint
+    - add server contrail-api/10.99.0.22 10.99.0.22:8082 check inter 2000
+    - enable health contrail-api/10.99.0.22
 servers:
   description: Live view of each server at the end, including its check status and sessions.
   returned: always
@@ -269,8 +316,24 @@ SECTION_KEYWORDS = ('global', 'defaults', 'frontend', 'backend', 'listen', 'peer
                     'resolvers', 'userlist', 'cache', 'program', 'mailers', 'ring',
                     'http-errors', 'namespace_list', 'traces')
 
-#: Order of runtime commands: take traffic away first, switch, then give it back.
-COMMAND_ORDER = {'maint': 0, 'drain': 1, 'addr': 2, 'ready': 3}
+#: Order of runtime commands: take traffic away first, switch, add, then give it back.
+COMMAND_ORDER = {'maint': 0, 'drain': 1, 'addr': 2, 'add': 2.5, 'ready': 3}
+
+#: Server keywords that HAProxy 2.6's ``add server`` accepts (management guide, "add server"):
+#: those without a value, and those followed by one.
+DYNAMIC_FLAGS = frozenset((
+    'agent-check', 'allow-0rtt', 'backup', 'check', 'check-send-proxy', 'check-ssl',
+    'check-via-socks4', 'disabled', 'enabled', 'no-ssl-reuse', 'no-tls-tickets', 'send-proxy',
+    'send-proxy-v2', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn', 'ssl', 'tfo', 'tls-tickets'))
+DYNAMIC_FLAG_RE = re.compile(r'^(?:force|no)-(?:sslv3|tlsv1[0-3])$')
+DYNAMIC_VALUES = frozenset((
+    'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'addr', 'ca-file',
+    'check-alpn', 'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'crl-file', 'crt',
+    'downinter', 'error-limit', 'fall', 'fastinter', 'id', 'inter', 'maxconn', 'maxqueue',
+    'minconn', 'npn', 'observe', 'on-error', 'on-marked-down', 'on-marked-up', 'pool-low-conn',
+    'pool-max-conn', 'pool-purge-delay', 'port', 'proto', 'proxy-v2-options', 'rise',
+    'slowstart', 'sni', 'source', 'ssl-max-ver', 'ssl-min-ver', 'track', 'usesrc', 'verify',
+    'verifyhost', 'weight', 'ws'))
 
 
 class NotFound(Exception):
@@ -358,6 +421,82 @@ def key_of(srv):
     return '%s/%s' % (srv['backend'], srv['server'])
 
 
+# -- servers to add --------------------------------------------------------------------
+
+def dynamic_options(words, origin):
+    """``words`` (a server line's options) joined, when ``add server`` accepts them all."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in DYNAMIC_FLAGS or DYNAMIC_FLAG_RE.match(word):
+            index += 1
+        elif word in DYNAMIC_VALUES and index + 1 < len(words):
+            index += 2
+        else:
+            raise ValueError('%s: server option %r cannot be given to a server added at runtime '
+                             '(HAProxy "add server"); set add_options' % (origin, word))
+    return ' '.join(words)
+
+
+def _unique_name(address, taken):
+    name, number = address, 1
+    while name in taken:
+        number += 1
+        name = '%s-%d' % (address, number)
+    return name
+
+
+def plan_additions(addresses, backends, wanted, state=None, options=None):
+    """Servers to add so that every backend has a server for each of ``addresses``.
+
+    ``backends`` maps each backend to the facts of all its servers (configuration order),
+    ``wanted`` is the desired view of the servers the task acts on (after the switch),
+    ``options`` a function giving the options of a backend's new servers (asked only for a
+    backend that gets one). Returns (added, present): ``added`` lists new servers (backend, server, address, port,
+    state, options); ``present`` lists the keys of the servers that already have one of the
+    addresses (a second run finds the servers the first one added there).
+    """
+    added, present = [], []
+    for backend, facts in backends.items():
+        final = [(key_of(f), wanted.get(key_of(f)) or f) for f in facts]
+        taken = set(f['server'] for f in facts)
+        port_of_first = final[0][1]['port'] if final else None
+        state_of_first = final[0][1]['state'] if final else 'maint'
+        for text in addresses:
+            ip, port = split_address(text)
+            port = port or port_of_first
+            if not port:
+                raise ValueError('add_addresses: %s has no port and backend %s no server to take '
+                                 'one from' % (text, backend))
+            holders = [key for key, view in final if (view['address'], view['port']) == (ip, port)]
+            if holders:
+                present.extend(key for key in holders if key not in present)
+                continue
+            name = _unique_name(ip, taken)
+            taken.add(name)
+            new = dict(backend=backend, server=name, address=ip, port=port,
+                       state=state or state_of_first,
+                       options=options(backend) if options else '')
+            final.append((key_of(new), new))
+            added.append(new)
+    return added, present
+
+
+def addition_steps(new):
+    """(order, command) of adding one server: add, start its checks, set its state."""
+    key, words = key_of(new), new['options'].split()
+    steps = [(COMMAND_ORDER['add'], ('add server %s %s %s' % (
+        key, format_address(new['address'], new['port']), new['options'])).strip())]
+    if 'check' in words:
+        steps.append((COMMAND_ORDER['add'], 'enable health %s' % key))
+    if 'agent-check' in words:
+        steps.append((COMMAND_ORDER['add'], 'enable agent %s' % key))
+    if new['state'] != 'maint':  # HAProxy creates a dynamic server in maintenance
+        steps.append((max(COMMAND_ORDER['add'], COMMAND_ORDER[new['state']]),
+                      'set server %s state %s' % (key, new['state'])))
+    return steps
+
+
 # -- reading HAProxy -------------------------------------------------------------------
 
 def server_facts(state_rows, stat_rows):
@@ -411,9 +550,12 @@ def runtime_view(servers):
                 for s in servers)
 
 
-def plan_commands(before, after):
-    """Runtime commands turning ``before`` into ``after`` (both runtime views), ordered."""
+def plan_commands(before, after, added=()):
+    """Runtime commands turning ``before`` into ``after`` (both runtime views) and adding the
+    servers of ``added`` (see plan_additions), ordered."""
     steps = []
+    for new in added:
+        steps.extend(addition_steps(new))
     for key in before:
         old, new = before[key], after[key]
         if (old['address'], old['port']) != (new['address'], new['port']):
@@ -475,8 +617,30 @@ def _server_lines(lines, keys):
                 yield index, key, words[2]
 
 
-def edit_config(lines, wanted):
-    """Copy of ``lines`` with the address token of each ``wanted`` server replaced."""
+def _sections(lines):
+    """(line index, backend/listen name or None) of every line."""
+    section = None
+    for index, line in enumerate(lines):
+        words = line.split()
+        if words and words[0] in SECTION_KEYWORDS:
+            section = words[1] if words[0] in ('backend', 'listen') and len(words) > 1 else None
+        yield index, section
+
+
+def config_server_options(lines, backend):
+    """The options (words after the address) of the first ``server`` line of ``backend``,
+    without a trailing comment; None when the section has no server line."""
+    for index, section in _sections(lines):
+        words = lines[index].split('#', 1)[0].split()
+        if section == backend and len(words) > 2 and words[0] == 'server':
+            return words[3:]
+    return None
+
+
+def edit_config(lines, wanted, new_lines=None):
+    """Copy of ``lines`` with the address token of each ``wanted`` server replaced, and a
+    ``server`` line for each of ``new_lines`` ({backend/server: options}) that has none, after
+    the last server line of its section (the section's last line when it has none)."""
     lines = list(lines)
     for index, key, token in list(_server_lines(lines, wanted)):
         prefix = token.split('@', 1)[0] + '@' if '@' in token else ''
@@ -485,6 +649,27 @@ def edit_config(lines, wanted):
         lines[index] = _server_line_re(server).sub(
             lambda m, new=prefix + format_address(ip, port): m.group(1) + new + m.group(3),
             lines[index], count=1)
+    have = set(key for _index, key, _token in _server_lines(lines, list(new_lines or {})))
+    for key, options in (new_lines or {}).items():
+        if key in have:
+            continue
+        backend, server = key.split('/', 1)
+        ip, port = wanted[key]
+        at, indent = None, '    '
+        for index, section in _sections(lines):
+            words = lines[index].split()
+            if section != backend or not words or words[0].startswith('#'):
+                continue
+            if words[0] == 'server':
+                at, indent = index, lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+            elif at is None or lines[at].split()[0] != 'server':
+                at = index
+        if at is None:
+            raise NotFound('no section %s in the configuration for %s' % (backend, key))
+        if not lines[at].endswith('\n'):
+            lines[at] += '\n'
+        lines.insert(at + 1, ('%sserver %s %s %s' % (indent, server, format_address(ip, port),
+                                                   options)).rstrip() + '\n')
     return lines
 
 
@@ -523,16 +708,22 @@ class HAProxyBackend:
         result = dict(changed=False, commands=[], not_found=[],
                       persisted=dict(server_state_file=False, config_file=False),
                       haproxy_version=self.runtime.version())
+        config_lines = self.read_config()
+        facts_by_backend = self.read_facts()
         servers, result['not_found'] = select_servers(
-            self.read_facts(), self.params['servers'], self.params['fail_on_not_found'])
+            facts_by_backend, self.params['servers'], self.params['fail_on_not_found'])
         wanted_addresses = {}
         if self.params['addresses'] is not None:
             wanted_addresses = resolve_addresses(self.params['addresses'], servers)
         before = dict(servers=runtime_view(servers))
         after = dict(servers=desired_view(servers, self.params['state'], wanted_addresses))
-        result['commands'] = plan_commands(before['servers'], after['servers'])
+        added, present = self.plan_additions(facts_by_backend, after['servers'], config_lines)
+        for new in added:
+            after['servers'][key_of(new)] = dict(state=new['state'], address=new['address'],
+                                                 port=new['port'])
+        result['commands'] = plan_commands(before['servers'], after['servers'], added)
 
-        config = self.plan_config(wanted_addresses, before, after)
+        config = self.plan_config(config_lines, wanted_addresses, added, present, before, after)
         state_text = self.plan_state_file(before, after)
 
         result['changed'] = before != after
@@ -556,28 +747,72 @@ class HAProxyBackend:
                     result['backup_file'] = self.module.backup_local(self.params['config_file'])
                 write_atomic(self.params['config_file'], ''.join(config))
             if self.params['wait']:
-                self.wait(set(before['servers']))
-        result['servers'] = self.current_servers(set(before['servers']))
+                self.wait(set(after['servers']))
+        result['servers'] = self.current_servers(set(after['servers']))
         return result
 
-    def plan_config(self, wanted_addresses, before, after):
-        """Fill the config_file views; return the edited lines (None when not managed)."""
+    def read_config(self):
+        """Lines of config_file when it is managed (addresses or add_addresses), else None."""
         path = self.params['config_file']
-        if not path or not wanted_addresses:
+        if not path or (self.params['addresses'] is None and not self.params['add_addresses']):
             return None
         with open(path) as handle:
-            lines = handle.readlines()
-        before['config_file'] = config_addresses(lines, wanted_addresses)
-        missing = [key for key, value in before['config_file'].items() if value is None]
+            return handle.readlines()
+
+    def plan_additions(self, facts_by_backend, wanted, config_lines):
+        """The servers add_addresses adds, and the keys of those that already serve one."""
+        addresses = self.params['add_addresses']
+        if not addresses:
+            return [], []
+        backends = dict((b, f) for b, f in facts_by_backend.items() if f is not None)
+        return plan_additions(addresses, backends, wanted, self.params['state'],
+                              lambda backend: self.new_server_options(config_lines, backend))
+
+    def new_server_options(self, config_lines, backend):
+        """add_options, else the options of the backend's first server line, else none."""
+        if self.params['add_options'] is not None:
+            return self.params['add_options'].strip()
+        if config_lines is None:
+            return ''
+        return dynamic_options(config_server_options(config_lines, backend) or [],
+                               'first server line of %s in %s' % (backend,
+                                                                   self.params['config_file']))
+
+    def plan_config(self, lines, wanted_addresses, added, present, before, after):
+        """Fill the config_file views; return the edited lines (None when not managed).
+
+        Switched servers must have a server line; added ones (and servers an earlier run
+        added, found by their address) get one when they have none.
+        """
+        if lines is None:
+            return None
+        path = self.params['config_file']
+        wanted = dict(wanted_addresses)
+        new_lines = {}
+        for new in added:
+            wanted[key_of(new)] = (new['address'], new['port'])
+            new_lines[key_of(new)] = new['options']
+        for key in present:
+            if key not in wanted:
+                view = after['servers'][key]
+                wanted[key] = (view['address'], view['port'])
+        if not wanted:
+            return None
+        before['config_file'] = config_addresses(lines, wanted)
+        for key in present:  # added by an earlier run that did not get to write its line
+            if before['config_file'][key] is None and key not in new_lines:
+                new_lines[key] = self.new_server_options(lines, key.split('/', 1)[0])
+        missing = [key for key, value in before['config_file'].items()
+                   if value is None and key not in new_lines]
         if missing:
             raise NotFound('no server line in %s for %s' % (path, ', '.join(missing)))
         after['config_file'] = dict((key, dict(address=ip, port=port))
-                                    for key, (ip, port) in wanted_addresses.items())
+                                    for key, (ip, port) in wanted.items())
         for key, value in before['config_file'].items():
-            if value['port'] is None:  # the configuration had no port: keep it that way
+            if value is not None and value['port'] is None:  # no port configured: keep it so
                 after['config_file'][key]['port'] = None
-                wanted_addresses[key] = (wanted_addresses[key][0], None)
-        return edit_config(lines, wanted_addresses)
+                wanted[key] = (wanted[key][0], None)
+        return edit_config(lines, wanted, new_lines)
 
     def plan_state_file(self, before, after):
         """Fill the server_state_file views; return the file's text (None when not managed)."""
@@ -588,14 +823,18 @@ class HAProxyBackend:
         if os.path.exists(path):
             with open(path) as handle:
                 text = handle.read()
-        before['server_state_file'] = state_file_view(text, list(before['servers']))
+        before['server_state_file'] = state_file_view(text, list(after['servers']))
         after['server_state_file'] = dict(after['servers'])
         return text
 
     def execute(self, command):
         words = command.split()
         backend, server = words[2].split('/', 1)
-        if words[3] == 'state':
+        if words[0] == 'enable':
+            self.runtime.enable(words[1], backend, server)
+        elif words[0] == 'add':
+            self.runtime.add_server(backend, server, words[3], options=' '.join(words[4:]))
+        elif words[3] == 'state':
             self.runtime.set_server_state(backend, server, words[4])
         else:
             self.runtime.set_server_addr(backend, server, words[4], words[6])
@@ -628,6 +867,8 @@ def argument_spec():
         servers=dict(type='list', elements='str', default=[], aliases=['server']),
         state=dict(type='str', choices=['ready', 'drain', 'maint']),
         addresses=dict(type='raw'),
+        add_addresses=dict(type='list', elements='str'),
+        add_options=dict(type='str'),
         fail_on_not_found=dict(type='bool', default=True),
         server_state_file=dict(type='path'),
         config_file=dict(type='path'),

@@ -221,3 +221,93 @@ def test_switch_by_ordered_list_and_back(haproxy, run_module):
     assert '127.0.0.99' in unknown_key['msg']
     rows = haproxy.servers_state('contrail-api')
     assert (rows['ctrl1'][1], rows['ctrl2'][1]) == haproxy.V2_API
+
+
+V2_THIRD = '127.0.0.8'
+
+
+@pytest.fixture
+def third_v2_server(backend_servers):
+    """A third v2 API server (the conftest starts two), once per session."""
+    servers = backend_servers['servers']
+    if not getattr(servers, 'v2_third_started', False):
+        servers.start('v2-ctrl3', V2_THIRD, backend_servers['api_port'])
+        servers.v2_third_started = True
+    return '%s:%d' % (V2_THIRD, backend_servers['api_port'])
+
+
+def test_switch_to_more_v2_servers_adds_them_and_survives_reload(haproxy, run_module,
+                                                                  backend_servers, third_v2_server):
+    """2 v1 -> 3 v2 inside a freeze: the backend ends on the three v2 servers, none of v1."""
+    port = backend_servers['api_port']
+    v2 = ['%s:%d' % (ip, port) for ip in haproxy.V2_API] + [third_v2_server]
+    freeze = dict(socket=haproxy.tcp_socket, backends=['contrail-api'], state='drain',
+                  server_state_file=str(haproxy.state_file))
+    assert run_module('haproxy_backend', freeze)['changed'] is True
+    switch = dict(socket=haproxy.tcp_socket, backends=['contrail-api'],
+                  addresses=dict(zip(haproxy.V1_API, v2)), add_addresses=v2,
+                  server_state_file=str(haproxy.state_file), config_file=str(haproxy.config),
+                  backup=True)
+    config_before = haproxy.config.read_text()
+
+    planned = run_module('haproxy_backend', switch, check=True, diff=True)
+    assert planned['changed'] is True, planned
+    assert planned['commands'][-3:] == [
+        'add server contrail-api/%s %s check inter 200ms fall 1 rise 1' % (V2_THIRD, third_v2_server),
+        'enable health contrail-api/%s' % V2_THIRD,
+        'set server contrail-api/%s state drain' % V2_THIRD]
+    assert planned['after']['servers']['contrail-api/%s' % V2_THIRD] == dict(
+        state='drain', address=V2_THIRD, port=port)
+    assert planned['before']['config_file']['contrail-api/%s' % V2_THIRD] is None
+    assert set(haproxy.servers_state('contrail-api')) == {'ctrl1', 'ctrl2'}  # check mode
+    assert haproxy.config.read_text() == config_before
+
+    result = run_module('haproxy_backend', switch)
+    assert result.get('failed') is not True, result
+    assert result['changed'] is True
+    assert result['commands'] == planned['commands']
+    assert result['persisted'] == {'server_state_file': True, 'config_file': True}
+    rows = haproxy.servers_state('contrail-api')
+    assert sorted((row[1], row[2]) for row in rows.values()) == sorted(
+        (ip, port) for ip in haproxy.V2_API + (V2_THIRD,))
+    assert rows[V2_THIRD][0] == FDRAIN  # the new server joins the freeze
+    config = haproxy.config.read_text()
+    assert '    server %s %s check inter 200ms fall 1 rise 1\n' % (V2_THIRD, third_v2_server) in config
+    assert not any(ip in config for ip in haproxy.V1_API)
+
+    assert run_module('haproxy_backend', switch)['changed'] is False
+    opened = run_module('haproxy_backend', dict(
+        socket=haproxy.tcp_socket, backends=['contrail-api'], state='ready', wait=True,
+        wait_timeout=20, server_state_file=str(haproxy.state_file)))
+    assert opened.get('failed') is not True, opened
+    assert {get(haproxy.api_fe) for _attempt in range(9)} == {'v2-ctrl1', 'v2-ctrl2', 'v2-ctrl3'}
+
+    haproxy.reload()
+    rows = haproxy.servers_state('contrail-api')
+    assert rows[V2_THIRD][1:3] == (V2_THIRD, port) and rows[V2_THIRD][0] == 0
+    haproxy.wait_until(lambda: {get(haproxy.api_fe) for _attempt in range(9)} == {
+        'v2-ctrl1', 'v2-ctrl2', 'v2-ctrl3'})
+
+
+def test_switch_to_fewer_v2_servers_keeps_no_v1_server(haproxy, run_module, backend_servers):
+    """2 v1 -> 1 v2: both server lines serve the one v2 server, nothing is added."""
+    v2 = '%s:%d' % (haproxy.V2_API[0], backend_servers['api_port'])
+    args = dict(socket=haproxy.unix_socket, backends=['contrail-api'],
+                addresses=dict((ip, v2) for ip in haproxy.V1_API), add_addresses=[v2],
+                config_file=str(haproxy.config))
+    result = run_module('haproxy_backend', args)
+    assert result.get('failed') is not True, result
+    assert not [c for c in result['commands'] if c.startswith('add ')]
+    assert {row[1] for row in haproxy.servers_state('contrail-api').values()} == {haproxy.V2_API[0]}
+    assert run_module('haproxy_backend', args)['changed'] is False
+
+
+def test_add_refuses_copied_options_add_server_does_not_accept(haproxy, run_module):
+    # HAProxy only reads the configuration at start: the runtime servers keep their options.
+    haproxy.config.write_text(haproxy.config.read_text().replace(
+        'check inter 200ms fall 1 rise 1', 'cookie c1 check', 1))
+    result = run_module('haproxy_backend', dict(
+        socket=haproxy.unix_socket, backends=['contrail-api'], add_addresses=['127.0.0.9:80'],
+        config_file=str(haproxy.config)))
+    assert result['failed'] is True and "'cookie'" in result['msg'] and 'add_options' in result['msg']
+    assert set(haproxy.servers_state('contrail-api')) == {'ctrl1', 'ctrl2'}

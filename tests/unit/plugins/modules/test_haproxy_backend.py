@@ -156,3 +156,97 @@ def test_config_addresses_and_edit():
 ])
 def test_settled(fact, settled):
     assert hb.settled(fact) is settled
+
+
+# -- add_addresses: a backend ends on every v2 API server, whatever the counts ---------------
+
+V2 = ['10.99.0.21:8082', '10.99.0.22:8082', '10.99.0.23:8082']
+
+
+def switch_plan(v1_facts, mapping, add, state=None, options=None):
+    """(after view, added, present, commands) of a switch as the northbound role asks it."""
+    wanted = hb.resolve_addresses(mapping, v1_facts)
+    after = hb.desired_view(v1_facts, state, wanted)
+    added, present = hb.plan_additions(add, {'contrail-api': v1_facts}, after, state, options)
+    for new in added:
+        after[hb.key_of(new)] = dict(state=new['state'], address=new['address'], port=new['port'])
+    return after, added, present, hb.plan_commands(hb.runtime_view(v1_facts), after, added)
+
+
+@pytest.mark.parametrize('v1_count, v2_count', [(1, 3), (2, 3), (3, 3), (3, 1), (3, 2), (1, 1)])
+def test_switch_ends_on_every_v2_server_and_no_v1_one(v1_count, v2_count):
+    v1 = [srv('contrail-api', '10.99.0.1%d' % (n + 1), '10.99.0.1%d' % (n + 1), state='drain')
+          for n in range(v1_count)]
+    mapping = dict((s['address'], V2[n % v2_count]) for n, s in enumerate(v1))
+    after, added, _present, _commands = switch_plan(v1, mapping, V2[:v2_count],
+                                                    options=lambda backend: 'check')
+    ends_on = set('%s:%s' % (v['address'], v['port']) for v in after.values())
+    assert ends_on == set(V2[:v2_count])
+    assert len(added) == max(0, v2_count - v1_count)
+    assert all(v['state'] == 'drain' for v in after.values())  # a frozen backend stays frozen
+
+
+def test_one_to_three_adds_two_servers_in_the_peers_state_after_the_switch():
+    v1 = [srv('contrail-api', '10.99.0.11', '10.99.0.11', state='drain')]
+    _after, added, present, commands = switch_plan(
+        v1, {'10.99.0.11': V2[0]}, V2, options=lambda backend: 'check inter 2000')
+    assert [(n['server'], n['address'], n['port'], n['state']) for n in added] == [
+        ('10.99.0.22', '10.99.0.22', 8082, 'drain'), ('10.99.0.23', '10.99.0.23', 8082, 'drain')]
+    assert present == ['contrail-api/10.99.0.11']
+    assert commands == [
+        'set server contrail-api/10.99.0.11 addr 10.99.0.21 port 8082',
+        'add server contrail-api/10.99.0.22 10.99.0.22:8082 check inter 2000',
+        'enable health contrail-api/10.99.0.22',
+        'set server contrail-api/10.99.0.22 state drain',
+        'add server contrail-api/10.99.0.23 10.99.0.23:8082 check inter 2000',
+        'enable health contrail-api/10.99.0.23',
+        'set server contrail-api/10.99.0.23 state drain']
+
+
+def test_additions_are_idempotent_and_named_apart_from_existing_servers():
+    done = [srv('contrail-api', 'ctrl1', '10.99.0.21'),
+            srv('contrail-api', '10.99.0.22', '10.99.0.22'),
+            srv('contrail-api', '10.99.0.23', '10.99.0.23')]
+    assert switch_plan(done, {'10.99.0.11': V2[0]}, V2)[1:] == (
+        [], ['contrail-api/ctrl1', 'contrail-api/10.99.0.22', 'contrail-api/10.99.0.23'], [])
+    # a name already taken by a server with another address; the state given wins; no options
+    taken = [srv('contrail-api', '10.99.0.22', '10.99.0.21')]
+    _after, added, _present, commands = switch_plan(taken, {}, ['10.99.0.22'], state='maint')
+    assert [(n['server'], n['port']) for n in added] == [('10.99.0.22-2', 8082)]
+    assert commands == ['set server contrail-api/10.99.0.22 state maint',
+                        'add server contrail-api/10.99.0.22-2 10.99.0.22:8082']  # created in maint
+
+
+def test_additions_need_a_port():
+    with pytest.raises(ValueError, match='no port'):
+        hb.plan_additions(['10.99.0.21'], {'contrail-api': []}, {})
+
+
+def test_dynamic_options_accepts_what_add_server_accepts():
+    words = 'check inter 2000 fastinter 500 downinter 500 rise 2 fall 3 weight 10 no-tlsv10'.split()
+    assert hb.dynamic_options(words, 'x') == ' '.join(words)
+    assert hb.dynamic_options([], 'x') == ''
+    with pytest.raises(ValueError, match="'cookie'.*add_options"):
+        hb.dynamic_options(['check', 'cookie', 'c1'], 'first server line')
+    with pytest.raises(ValueError, match="'inter'"):
+        hb.dynamic_options(['inter'], 'x')  # a value keyword without its value
+
+
+def test_config_gets_a_server_line_for_each_added_server():
+    lines = CONFIG.splitlines(True)
+    assert hb.config_server_options(lines, 'contrail-api') == ['check', 'inter', '2000']
+    assert hb.config_server_options(lines, 'nope') is None
+    edited = ''.join(hb.edit_config(
+        lines, {'contrail-api/ctrl1': ('10.99.0.21', 8082),
+                'contrail-api/10.99.0.23': ('10.99.0.23', 8082),
+                'neutron-server/n2': ('127.0.0.2', 9697)},
+        {'contrail-api/10.99.0.23': 'check inter 2000', 'neutron-server/n2': ''}))
+    assert ('    server ctrl2 ipv4@10.99.0.12:8082 check\n'
+            '    server 10.99.0.23 10.99.0.23:8082 check inter 2000\n'
+            '    #server ctrl3 10.99.0.13:8082 check\n') in edited
+    assert edited.endswith('    server ctrl1 127.0.0.1 check\n    server n2 127.0.0.2:9697\n')
+    # a line that is already there is not written twice
+    again = hb.edit_config(edited.splitlines(True),
+                           {'contrail-api/10.99.0.23': ('10.99.0.23', 8082)},
+                           {'contrail-api/10.99.0.23': 'check'})
+    assert ''.join(again) == edited
