@@ -31,8 +31,8 @@ def test_topology_addresses_follow_design(labctl_module):
     addresses = {n.name: n.ip for n in topo.nodes}
     assert addresses['lab-infra'] == INFRA and addresses['lab-openstack'] == VIP
     assert addresses['lab-v1-ctrl3'] == '10.99.0.13' and addresses['lab-v2-ctrl2'] == '10.99.0.22'
-    assert addresses['lab-compute30'] == '10.99.0.130'
-    assert len(set(addresses.values())) == len(addresses) == 38
+    assert addresses['lab-compute30'] == '10.99.0.130' and addresses['lab-v2-infra'] == '10.99.0.20'
+    assert len(set(addresses.values())) == len(addresses) == 39
 
 
 def test_controller_environment_selects_release_and_cluster(labctl_module):
@@ -41,7 +41,14 @@ def test_controller_environment_selects_release_and_cluster(labctl_module):
     assert topo.env(v1)['CONTRAIL_VERSION'] == '3.2.14.0-37'
     assert topo.env(v2)['LAB_CLUSTER_ID'] == 'v2'
     assert topo.env(v2)['LAB_CONTROLLERS'] == 'lab-v2-ctrl1:10.99.0.21'
-    assert '10.99.0.10:5432' in topo.env(v2)['LAB_WAIT_FOR']
+    assert '10.99.0.20:5432' in topo.env(v2)['LAB_WAIT_FOR'] and topo.env(v2)['LAB_INFRA_IP'] == '10.99.0.20'
+    assert '10.99.0.10:5432' in topo.env(v1)['LAB_WAIT_FOR'] and topo.env(v1)['LAB_INFRA_IP'] == INFRA
+
+
+def test_shared_services_put_both_clusters_on_one_infra(labctl_module):
+    topo = labctl_module.Topology(shared_services=True)
+    assert [n.name for n in topo.infras] == ['lab-infra']
+    assert topo.env(topo.v2[0])['LAB_INFRA_IP'] == INFRA
 
 
 def test_inventory_matches_default_topology(labctl_module):

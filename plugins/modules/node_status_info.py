@@ -100,7 +100,7 @@ functional:
   returned: always
   type: bool
 not_functional:
-  description: C(<module_id>: <state> (<description>)) of each process that is not Functional.
+  description: "C(<module_id>: <state> (<description>)) of each process that is not Functional."
   returned: always
   type: list
   elements: str

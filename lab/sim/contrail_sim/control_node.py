@@ -282,6 +282,8 @@ class AgentSession(object):
         self.vrfs = {}               # vrf name -> instance id
         self.routes = {}             # (vrf, prefix) -> route published by this agent
         self.sent = {}               # vrf -> {prefix: route} advertised to it
+        self.config_wanted = False   # the agent subscribed to its config
+        self.config_sent = False     # ... and got its virtual-router
         self.eor_sent = False
         self.established_at = time.time()
 
@@ -324,6 +326,11 @@ class ControlNode(object):
         self.status.extra_problem = None if own else 'No BGP configuration for self'
         with self.lock:
             self.config = config
+            for session in self.sessions.values():
+                try:
+                    self._push_config(session)
+                except xmpp.StreamClosed:
+                    pass
         self.bgp.apply(own, config.neighbors(own) if own else [])
 
     # ---- the reconcile worker ---------------------------------------------------------------
@@ -457,10 +464,20 @@ class ControlNode(object):
                 session.routes[(route['vrf'], route['prefix'])] = route
             elif kind == 'withdraw':
                 session.routes.pop((event[1], event[2]), None)
-            elif kind == 'config-subscribe' and session.name in self.config.virtual_routers:
-                session.stream.send(xmpp.config_update(session.name, [(
-                    'virtual-router', 'default-global-system-config:' + session.name)]))
+            elif kind == 'config-subscribe':
+                session.config_wanted = True
+                self._push_config(session)
         self.wake.set()
+
+    def _push_config(self, session):
+        """Send an agent its virtual-router once it is subscribed and the config has it (as the
+        IFMap server does, also when the virtual-router is provisioned after the subscription).
+        Called with the lock held."""
+        if session.config_wanted and not session.config_sent and \
+                session.name in self.config.virtual_routers:
+            session.stream.send(xmpp.config_update(session.name, [(
+                'virtual-router', 'default-global-system-config:' + session.name)]))
+            session.config_sent = True
 
     def keepalive_loop(self):
         while True:

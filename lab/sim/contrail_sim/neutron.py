@@ -1,8 +1,9 @@
 """neutron-server with the OpenContrail core plugin: a Neutron v2.0 API simulation.
 
 Like Juniper's `contrail-neutron-plugin`, it keeps no state of its own: every call becomes a
-request to the Contrail config API named in `ContrailPlugin.ini [APISERVER]` (the HAProxy VIP in
-the lab), so the northbound workload exercises exactly the path the ISSU freezes and migrates:
+request to the Contrail config API named in `ContrailPlugin.ini [APISERVER]` (v1's first config
+node in the lab, as fab writes it; clients reach neutron-server itself through the HAProxy VIP),
+so the northbound workload exercises exactly the path the ISSU freezes and migrates:
 - network = virtual-network (id = its uuid; name updates change display_name),
 - subnet  = an entry of `ipam_subnets` on the network's ref to default-network-ipam
             (id = subnet_uuid),
