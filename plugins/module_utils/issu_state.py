@@ -71,6 +71,18 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
+def epoch(stamp):
+    """Epoch seconds of a record timestamp (``utcnow()`` format)."""
+    return (datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ') -
+            datetime.datetime(1970, 1, 1)).total_seconds()
+
+
+def phase_since(record):
+    """Epoch seconds at which the record entered its current phase (None for ``new``)."""
+    entered = [h['at'] for h in record['history'] if h['phase'] == record['phase']]
+    return epoch(entered[-1]) if entered else None
+
+
 def empty_record():
     return {
         'version': RECORD_VERSION,

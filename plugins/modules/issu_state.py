@@ -115,6 +115,13 @@ phase:
   returned: always
   type: str
   sample: started
+phase_since:
+  description:
+    - Epoch seconds at which the ISSU entered its current phase (after the change); null in
+      phase C(new). For example what a run-sync start after C(started) is compared with.
+  returned: always
+  type: float
+  sample: 1795426980.0
 previous_phase:
   description: The phase before the change.
   returned: always
@@ -174,6 +181,7 @@ def main():
         changed=changed,
         record=after,
         phase=after['phase'],
+        phase_since=issu_state.phase_since(after),
         previous_phase=before['phase'],
         next_step=issu_state.NEXT_STEP[after['phase']],
     )

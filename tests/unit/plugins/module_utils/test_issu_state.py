@@ -114,3 +114,12 @@ def test_lock_in_check_mode_creates_nothing(tmp_path):
     with st.Locked(path, create=False):
         pass
     assert not (tmp_path / 'missing').exists()
+
+
+def test_phase_since_is_the_epoch_of_the_last_entry_into_the_current_phase():
+    record = st.empty_record()
+    assert st.phase_since(record) is None
+    record = st.plan(record, phase='starting', now='2026-11-24T10:00:00.000000Z')
+    record = st.plan(record, phase='started', now='2026-11-24T10:03:00.500000Z')
+    assert st.phase_since(record) == 1795514580.5
+    assert st.epoch('1970-01-01T00:00:01.000000Z') == 1.0
