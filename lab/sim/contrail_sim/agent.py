@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid as uuidlib
 
 from contrail_sim import sandesh as S
 from contrail_sim import xmpp
@@ -65,6 +66,7 @@ class Settings(object):
         self.vhost_ip = (get('VIRTUAL-HOST-INTERFACE', 'ip') or
                          get('NETWORKS', 'control_network_ip', '127.0.0.1')).split('/')[0]
         self.http_port = int(get('DEFAULT', 'http_server_port', 8085))
+        self.physical_interface = get('VIRTUAL-HOST-INTERFACE', 'physical_interface', 'eth0')
         # bind XMPP to the vhost address only when it is a local one (dev on loopback)
         self.source_ip = self.vhost_ip if self.vhost_ip.startswith('127.') else None
         self.log_file = get('DEFAULT', 'log_file', '/var/log/contrail/contrail-vrouter-agent.log')
@@ -154,6 +156,29 @@ class KernelModule(object):
 
 
 # -- VMs and VRFs ---------------------------------------------------------------------------------
+NIL_UUID = '00000000-0000-0000-0000-000000000000'
+
+
+def vmi_uuid(vm):
+    """The VM interface's uuid: lab-vms.json's ``uuid`` when provisioning gives one; otherwise a
+    stable one derived from the VM name (the file only has name, ip, vn, vrf)."""
+    return vm.get('uuid') or str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, 'lab-vmi:' + vm['name']))
+
+
+def tap_name(vm):
+    """Nova's vif name: 'tap' + the first 11 characters of the port (VMI) uuid."""
+    return 'tap' + vmi_uuid(vm)[:11]
+
+
+def vm_mac(vm):
+    """contrail-api's VMI MAC (vnc_addr_mgmt.py mac_alloc): '02:' + uuid[0:8] in pairs +
+    uuid[9:11]."""
+    if vm.get('mac'):
+        return vm['mac']
+    uid = vmi_uuid(vm)
+    return '02:%s:%s:%s:%s:%s' % (uid[0:2], uid[2:4], uid[4:6], uid[6:8], uid[9:11])
+
+
 class LocalState(object):
     """VRFs, local VM interfaces and labels, derived from the provisioning file."""
 
@@ -163,9 +188,24 @@ class LocalState(object):
         self.vrfs = {name: index for index, name in enumerate(dict.fromkeys(names))}
         self.vrf_vn = {vm['vrf']: vm['vn'] for vm in vms}
         self.routes = [{'vrf': vm['vrf'], 'prefix': vm['ip'] + '/32', 'nexthop': vhost_ip,
-                        'label': 16 + i, 'vn': vm['vn'], 'name': vm['name']}
+                        'label': 16 + i, 'vn': vm['vn'], 'name': vm['name'],
+                        'itf': tap_name(vm), 'mac': vm_mac(vm)}
                        for i, vm in enumerate(vms)]
         self.vhost_ip = vhost_ip
+
+    def interfaces(self, physical='eth0'):
+        """The agent's interface table in DB walk order (Interface::Type, then VMI uuid):
+        the physical port, one tap per VM, vhost0, pkt0.  ``index`` is the agent's interface id
+        (created eth, vhost0, pkt0, then the VMs)."""
+        rows = [{'index': 0, 'name': physical, 'kind': 'eth', 'vrf': FABRIC_VRF}]
+        taps = [{'index': 3 + i, 'name': tap_name(vm), 'kind': 'vport', 'vrf': vm['vrf'],
+                 'vm': vm, 'label': route['label'], 'uuid': vmi_uuid(vm)}
+                for i, (vm, route) in enumerate(zip(self.vms, self.routes))]
+        rows += sorted(taps, key=lambda row: row['uuid'])
+        rows.append({'index': 1, 'name': 'vhost0', 'kind': 'vhost', 'vrf': FABRIC_VRF,
+                     'physical': physical})
+        rows.append({'index': 2, 'name': 'pkt0', 'kind': 'pkt', 'vrf': None})
+        return rows
 
     @classmethod
     def load(cls, vhost_ip, path=VMS_FILE):
@@ -398,7 +438,8 @@ class Agent(object):
         if vrf == FABRIC_VRF:
             table.setdefault(self.s.vhost_ip + '/32', []).append(
                 {'prefix': self.s.vhost_ip + '/32', 'peer': 'Local', 'label': 0,
-                 'nexthop': self.s.vhost_ip, 'vn': 'default-domain:default-project:ip-fabric'})
+                 'nexthop': self.s.vhost_ip, 'vn': 'default-domain:default-project:ip-fabric',
+                 'itf': 'vhost0'})
         with self.lock:
             for channel in self.channels:
                 for prefix, route in channel.remote.get(vrf, {}).items():
@@ -422,9 +463,12 @@ class Agent(object):
                 'Yes' if channel is cfg else 'No'
             data.update({'dscp': 0, 'sequence_number': self.seq,
                          'last_ready_time': S.utc_usec_string(channel.ready_at),
-                         'end_of_rib_stats': {}, 'config_stats': {}})
+                         'end_of_rib_stats': {'tx': {}, 'rx': {}},
+                         'config_stats': {'end_of_config_stats': {},
+                                          'config_cleanup_stats': {}}})
         else:
             data['dns_controller_ip'] = data.pop('controller_ip')
+            data['dscp'] = 0
         return data
 
     def _vrf_rows(self, name=''):
@@ -439,14 +483,34 @@ class Agent(object):
         rows = []
         for prefix, paths in self.route_table(vrf_name):
             ip, length = prefix.split('/')
-            if src_ip and ip != src_ip or plen and str(plen) != length:
+            # prefix_len only counts with src_ip (Inet4UcRouteReq::HandleRequest)
+            if src_ip and (ip != src_ip or plen and str(plen) != length):
                 continue
             rows.append({'src_ip': ip, 'src_plen': int(length), 'src_vrf': vrf_name,
-                         'multicast': False, 'path_list': [_path_row(p, vrf_name) for p in paths]})
+                         'multicast': False,
+                         'path_list': [_path_row(p, self.s.vhost_ip) for p in paths]})
         return rows
 
     def _vrf_name(self, index):
         return next((n for n, i in self.local.vrfs.items() if i == index), None)
+
+    def _itf_rows(self, filters):
+        rows = []
+        for itf in self.local.interfaces(self.s.physical_interface):
+            if not _itf_match(itf, filters):
+                continue
+            rows.append(_itf_row(itf, self.s.is_40))
+        return rows
+
+    def handle_itf(self, name='', type='', uuid='', vn='', mac='', ipv4_address='',
+                   ipv6_address='', parent_uuid='', ip_active='', ip6_active='', l2_active=''):
+        """ItfReq -> ItfResp pages of table db.interface.0 (AgentIntfSandesh)."""
+        filters = {'name': name, 'type': type, 'uuid': uuid, 'vn': vn, 'mac': mac,
+                   'ipv4': ipv4_address, 'ipv6': ipv6_address, 'parent': parent_uuid,
+                   'ip-active': ip_active, 'ip6-active': ip6_active, 'l2-active': l2_active}
+        filters = {k: v for k, v in filters.items() if v}
+        return S.paged_response('ItfResp', 'itf_list', self._itf_rows(filters),
+                                'db.interface.0', filters=filters or None)
 
     def handle_vrf_list(self, name):
         return S.paged_response('VrfListResp', 'vrf_list', self._vrf_rows(name), 'db.vrf.0',
@@ -459,12 +523,16 @@ class Agent(object):
         return S.paged_response('Inet4UcRouteResp', 'route_list',
                                 self._route_rows(vrf, src_ip, prefix_len), vrf + '.uc.route.0')
 
-    def handle_page(self, x):
-        table, begin, end, filters = S.parse_page_link(x)
+    def handle_page(self, key):
+        """PageReq (agent.sandesh ``1: string key``): a Pagination link."""
+        table, begin, end, filters = S.parse_page_link(key)
         if table == 'db.vrf.0':
             return S.paged_response('VrfListResp', 'vrf_list',
                                     self._vrf_rows(filters.get('name', '')), table, begin, end,
                                     filters or None)
+        if table == 'db.interface.0':
+            return S.paged_response('ItfResp', 'itf_list', self._itf_rows(filters), table,
+                                    begin, end, filters or None)
         vrf = table[:-len('.uc.route.0')] if table.endswith('.uc.route.0') else None
         if vrf in self.local.vrfs:
             return S.paged_response('Inet4UcRouteResp', 'route_list', self._route_rows(vrf),
@@ -479,6 +547,9 @@ class Agent(object):
             'AgentDnsXmppConnectionStatusReq': S.Handler(lambda: (
                 'AgentDnsXmppConnectionStatus',
                 {'peer': [self._xmpp_data(c) for c in self.dns_channels]})),
+            'ItfReq': S.Handler(self.handle_itf, 'name', 'type', 'uuid', 'vn', 'mac',
+                                'ipv4_address', 'ipv6_address', 'parent_uuid', 'ip_active',
+                                'ip6_active', 'l2_active'),
             'VrfListReq': S.Handler(self.handle_vrf_list, 'name'),
             'Inet4UcRouteReq': S.Handler(self.handle_routes, 'vrf_index', 'src_ip',
                                          'prefix_len', 'stale'),
@@ -531,16 +602,79 @@ class Agent(object):
         os._exit(code)
 
 
-def _path_row(path, vrf):
-    local = path['peer'] in ('LocalVmPort', 'Local')
-    return {'nh': {'type': 'interface' if local else 'tunnel', 'ref_count': 1, 'valid': True,
-                   'policy': 'Disabled', 'itf': 'tap-' + path.get('name', 'vhost0')
-                   if local else '', 'dip': '' if local else path['nexthop'],
-                   'vrf': vrf},
-            'label': path['label'], 'vxlan_id': 0, 'peer': path['peer'],
+def _path_row(path, vhost_ip):
+    """PathSandeshData as AgentPath::SetSandeshData fills it (agent_path.cc, nexthop.cc)."""
+    peer = path['peer']
+    if peer == 'Local':                                  # the vhost address: receive NH
+        nh = {'type': 'receive', 'itf': path.get('itf', 'vhost0')}
+    elif peer == 'LocalVmPort':                          # a local VM: interface NH
+        nh = {'type': 'interface', 'itf': path.get('itf', ''), 'mcast': 'disabled',
+              'mac': ':'.join('%x' % int(b, 16) for b in path.get('mac', '').split(':') if b)}
+    else:                                                # learnt from a control node
+        nh = {'type': 'tunnel', 'sip': vhost_ip, 'dip': path['nexthop'], 'vrf': FABRIC_VRF,
+              'tunnel_type': 'MPLSoGRE'}
+    nh.update({'ref_count': 1, 'valid': 'true', 'policy': 'disabled', 'nh_index': 0,
+               'vxlan_flag': False})
+    from_controller = peer not in ('Local', 'LocalVmPort')
+    return {'nh': nh, 'label': path['label'], 'vxlan_id': 0, 'peer': peer,
             'dest_vn_list': [path['vn']], 'unresolved': 'false', 'sg_list': [],
-            'supported_tunnel_type': 'MPLSoGRE MPLSoUDP', 'active_tunnel_type':
-            'MPLSoGRE' if not local else '', 'stale': 'false'}
+            'supported_tunnel_type': 'MPLSoGRE MPLSoUDP ' if from_controller
+            else 'MPLSoGRE MPLSoUDP VxLAN', 'active_tunnel_type': 'MPLSoGRE', 'stale': False,
+            # PathPreference: LOW (100), sequence 0; wait_for_traffic is not set for BGP peers
+            'path_preference_data': {'sequence': 0, 'preference': 100, 'ecmp': False,
+                                     'wait_for_traffic': None if from_controller else True},
+            'active_label': path['label'], 'ecmp_hashing_fields': '', 'communities': [],
+            'peer_sequence_number': 0, 'etree_leaf': False, 'layer2_control_word': False,
+            'inactive': False}
+
+
+def _itf_match(itf, f):
+    """AgentIntfSandesh::Filter: substring name/vn/mac, exact uuid/ipv4, type classes; vn, mac,
+    ipv4 or ipv6 only select VM interfaces; '*-active=no|inactive' selects inactive ones."""
+    kinds = {'physical': 'eth', 'vmi': 'vport', 'inet': 'vhost', 'pkt': 'pkt', 'logical': None}
+    vm = itf.get('vm')
+    if f.get('name') and f['name'] not in itf['name']:
+        return False
+    if f.get('type') and kinds.get(f['type'], f['type']) != itf['kind']:
+        return False
+    if f.get('uuid') and f['uuid'] != itf.get('uuid', NIL_UUID):
+        return False
+    if any(f.get(k) for k in ('vn', 'mac', 'ipv4', 'ipv6')) and vm is None:
+        return False
+    if any(f.get(k) in ('no', 'inactive') for k in ('ip-active', 'ip6-active', 'l2-active')):
+        return False                                     # every lab interface is active
+    if vm is not None:
+        if f.get('vn') and f['vn'] not in vm['vn'] or \
+                f.get('mac') and f['mac'] not in vm_mac(vm) or \
+                f.get('ipv4') and f['ipv4'] != vm['ip'] or f.get('ipv6'):
+            return False
+    return True
+
+
+def _itf_row(itf, is_40):
+    """ItfSandeshData as Interface::SetItfSandeshData fills it (oper/interface.cc)."""
+    row = {'index': itf['index'], 'name': itf['name'], 'uuid': itf.get('uuid', NIL_UUID),
+           'vrf_name': itf['vrf'] or '--ERROR--', 'active': 'Active', 'ipv4_active': 'Active',
+           'l2_active': 'L2 Active', 'ip6_active': 'Inactive', 'health_check_active': 'Inactive',
+           'dhcp_service': 'Disable', 'dns_service': 'Disable', 'type': itf['kind'],
+           'label': -1, 'l2_label': -1, 'ip6_addr': '--NA--', 'allowed_address_pair_list': [],
+           'subnet': '--NA--', 'sub_type': '--NA--', 'vrf_assign_acl_uuid': '--NA--',
+           'vmi_type': '--NA--', 'flood_unknown_unicast': False, 'admin_state': 'Enabled',
+           'transport': 'Ethernet', 'metadata_ip_active': 'Inactive'}
+    if itf['kind'] == 'vhost':
+        row['physical_interface'] = itf['physical']
+    vm = itf.get('vm')
+    if vm is not None:
+        row.update({
+            'ip6_active': 'Ipv6 Inactive < no-ipv6-addr  >', 'dhcp_service': 'Enable',
+            'dns_service': 'Enable', 'label': itf['label'], 'l2_label': 0,
+            'vn_name': vm['vn'], 'vm_name': vm['name'], 'ip_addr': vm['ip'],
+            'ip6_addr': '::', 'mac_addr': vm_mac(vm), 'mdata_ip_addr': '0.0.0.0',
+            'policy': 'Disable', 'fabric_port': 'NotFabricPort', 'alloc_linklocal_ip': 'LL-Enable',
+            'sub_type': 'Tap', 'vmi_type': 'Virtual Machine', 'logical_interface_uuid': NIL_UUID,
+            'fixed_ip4_list': [vm['ip']], 'service_health_check_ip': '0.0.0.0',
+            'vm_project_uuid': NIL_UUID})
+    return row
 
 
 def _ip_key(prefix):
@@ -548,18 +682,49 @@ def _ip_key(prefix):
 
 
 def declare_types(is_40):
-    """controller.sandesh and agent.sandesh (wire-formats §5.5, §5.6)."""
+    """controller/controller.sandesh and oper/agent.sandesh of contrail-controller R3.2 / R4.0
+    (wire-formats §5.5, §5.6); fields in declaration order, 4.0 additions where R4.0 has them."""
     S.struct('ControllerProtoStats', '''
         1: u32 open
         2: u32 keepalive
         3: u32 update
         4: u32 close
     ''')
-    S.struct('ControllerEndOfRibStats', '''
-        1: string end_of_rib_tx_time
-        2: string end_of_rib_rx_time
-    ''')
-    S.struct('ConfigStats', '1: string last_config_receive_time')
+    if is_40:
+        S.struct('ControllerEndOfConfigStats', '''
+            1: string last_config_receive_time
+            2: string inactivity_detected_time
+            3: string end_of_config_processed_time
+            4: string end_of_config_reason
+            5: string last_start_time
+            6: bool running
+        ''')
+        S.struct('ConfigCleanupStats', '''
+            1: string last_start_time
+            2: u64 cleanup_sequence_number
+            3: bool running
+        ''')
+        S.struct('ConfigStats', '''
+            1: ControllerEndOfConfigStats end_of_config_stats
+            2: ConfigCleanupStats config_cleanup_stats
+        ''')
+        S.struct('ControllerEndOfRibRxStats', '''
+            1: string end_of_rib_rx_time
+            2: string end_of_rib_reason
+            3: string last_start_time
+            4: bool running
+        ''')
+        S.struct('ControllerEndOfRibTxStats', '''
+            1: string end_of_rib_tx_time
+            2: string last_route_published_time
+            3: string end_of_rib_reason
+            4: string last_start_time
+            5: bool running
+        ''')
+        S.struct('ControllerEndOfRibStats', '''
+            1: ControllerEndOfRibTxStats tx
+            2: ControllerEndOfRibRxStats rx
+        ''')
     S.struct('AgentXmppData', '''
         1: string controller_ip
         2: string state
@@ -593,6 +758,7 @@ def declare_types(is_40):
         7: string last_state_at
         8: u32 flap_count
         9: string flap_time
+    ''' + ('19: u16 dscp\n' if is_40 else '') + '''
         10: ControllerProtoStats rx_proto_stats
         11: ControllerProtoStats tx_proto_stats
         12: string xmpp_auth_type
@@ -601,47 +767,189 @@ def declare_types(is_40):
     S.struct('VrfSandeshData', '''
         1: string name
         2: i32 ucindex (link="Inet4UcRouteReq")
-        3: i32 mcindex
-        4: i32 l2index
+        3: i32 mcindex (link="Inet4McRouteReq")
+        4: i32 l2index (link="Layer2RouteReq")
         5: string source
-        6: i32 uc6index
-        7: string vn
+        6: i32 uc6index (link="Inet6UcRouteReq")
+        7: string vn (link="VnListReq")
         8: i32 table_label
         9: i32 vxlan_id
-        10: i32 evpnindex
-        11: i32 brindex
+        10: i32 evpnindex (link="EvpnRouteReq")
+        11: i32 brindex (link="BridgeRouteReq")
         12: string RD
-    ''')
+    ''' + ('''
+        13: i32 mac_aging_time
+        14: bool layer2_control_word
+    ''' if is_40 else ''))
     S.response('VrfListResp', '1: list<VrfSandeshData> vrf_list')
     S.struct('NhSandeshData', '''
         1: string type
-        2: u32 ref_count
-        3: bool valid
-        4: string policy
-        5: optional string itf
+        2: i32 ref_count
+        3: optional string valid
+        4: optional string policy
+        5: optional string sip
         6: optional string dip
-        7: optional string vrf
+        7: optional string vrf (link="VrfListReq")
+        8: optional string itf (link="ItfReq")
+        9: optional string mac
+        10: optional i32 sport
+        11: optional i32 dport
+        12: optional string mcast
+        13: optional i32 label
+        15: optional i16 vlan_tag
+        16: optional string tunnel_type
+        17: optional string local_ecmp
+        21: i32 nh_index
+        24: optional bool vxlan_flag
+        25: optional bool flood_unknown_unicast
+    ''' + ('''
+        26: i32 isid
+        27: bool learning_enabled
+        28: bool etree_leaf
+        29: bool layer2_control_word
+        30: optional string pbb_bmac
+    ''' if is_40 else ''))
+    S.struct('PathPreferenceSandeshData', '''
+        1: i32 sequence
+        2: i32 preference
+        3: bool ecmp
+        4: optional bool wait_for_traffic
+        5: optional string dependent_ip
     ''')
     S.struct('PathSandeshData', '''
         1: NhSandeshData nh
-        2: u32 label
-        3: u32 vxlan_id
+        2: i32 label
+        3: i32 vxlan_id
         4: string peer
-        5: list<string> dest_vn_list
+        5: list<string> dest_vn_list (link="VnListReq")
         6: string unresolved
-        9: optional list<i32> sg_list
-        10: string supported_tunnel_type
-        11: string active_tunnel_type
-        12: string stale
-    ''')
+        7: optional string gw_ip
+        8: optional string vrf (link="VrfListReq")
+        10: optional list<i32> sg_list
+        11: string supported_tunnel_type
+        12: string active_tunnel_type
+    ''' + ('13: optional bool stale\n' if is_40 else '13: bool stale\n') + '''
+        14: optional PathPreferenceSandeshData path_preference_data
+        15: optional string info
+        16: optional i32 active_label
+        17: optional string flood_dhcp
+        18: optional string vm_name
+        19: optional bool ecmp_suppressed
+        20: optional string ecmp_hashing_fields
+        21: optional list<string> communities
+    ''' + ('''
+        22: optional u64 peer_sequence_number
+        23: bool etree_leaf
+        24: bool layer2_control_word
+        25: bool inactive
+    ''' if is_40 else ''))
     S.struct('RouteUcSandeshData', '''
         1: string src_ip
-        2: byte src_plen
-        3: string src_vrf
+        2: i32 src_plen
+        3: string src_vrf (link="VrfListReq")
         4: list<PathSandeshData> path_list
+        5: optional bool ipam_subnet_route
+    ''' + ('8: optional bool ipam_host_route\n' if is_40 else '') + '''
+        6: optional bool proxy_arp
         7: bool multicast
     ''')
     S.response('Inet4UcRouteResp', '1: list<RouteUcSandeshData> route_list')
+    # ItfReq (oper/agent.sandesh): ItfResp { list<ItfSandeshData> itf_list }
+    S.struct('FloatingIpSandeshList', '''
+        1: string ip_addr
+        2: string vrf_name (link="VrfListReq")
+        3: string installed
+        4: string fixed_ip
+    ''')
+    S.struct('ServiceVlanSandeshList', '''
+        1: i16 tag
+        2: string vrf_name (link="VrfListReq")
+        3: string ip_addr
+        6: string ip6_addr
+        4: i16 label
+        5: string installed
+        7: string v4_route_installed
+        8: string v6_route_installed
+    ''')
+    S.struct('AliasIpSandeshList', '''
+        1: string ip_addr
+        2: string vrf_name (link="VrfListReq")
+        3: string installed
+    ''')
+    S.struct('StaticRouteSandesh', '''
+        1: string vrf_name (link="VrfListReq")
+        2: string ip_addr
+        3: i32 prefix
+        4: optional string mac_addr
+        5: optional list<string> communities
+        6: optional u32 label
+    ''')
+    S.struct('VmIntfSgUuid', '1: string sg_uuid (link="SgListReq")')
+    S.struct('VmIntfBridgeDomainUuid',
+             '1: string bridge_domain_uuid (link="BridgeDomainSandeshReq")')
+    S.struct('ItfSandeshData', '''
+        1: i32 index
+        2: string name
+        3: string uuid
+        4: string vrf_name (link="VrfListReq")
+        5: string active
+        49: optional string ipv4_active
+        28: string l2_active
+        35: optional string ip6_active
+        53: optional string health_check_active
+        6: string dhcp_service
+        7: string dns_service
+        8: string type
+        9: i32 label
+        25: i32 l2_label
+        26: i32 vxlan_id
+        10: string vn_name (link="VnListReq")
+        11: string vm_uuid (link="VmListReq")
+        12: string vm_name
+        13: string ip_addr
+        14: string mac_addr
+        15: string policy
+        16: list<FloatingIpSandeshList> fip_list
+        17: string mdata_ip_addr
+        18: list<ServiceVlanSandeshList> service_vlan_list
+        19: i32 os_ifindex
+        20: string fabric_port
+        21: string alloc_linklocal_ip
+        22: string analyzer_name
+        23: string config_name
+        24: list<VmIntfSgUuid> sg_uuid_list
+        27: list<StaticRouteSandesh> static_route_list
+        30: string vm_project_uuid
+        31: string admin_state
+        32: i32 flow_key_idx
+        33: optional list<StaticRouteSandesh> allowed_address_pair_list
+        34: optional string ip6_addr
+        36: i32 local_preference
+        37: i16 tx_vlan_id
+        38: i16 rx_vlan_id
+        39: string parent_interface
+        40: optional string subnet
+        41: optional string sub_type
+        42: optional string vrf_assign_acl_uuid (link="AclReq")
+        43: optional string vmi_type
+        44: string transport
+        45: string logical_interface_uuid
+        46: optional bool flood_unknown_unicast
+        47: string physical_device
+        48: string physical_interface
+        50: list<string> fixed_ip4_list
+        51: list<string> fixed_ip6_list
+        52: list<string> fat_flow_list
+        54: optional string metadata_ip_active
+        55: optional string service_health_check_ip
+        56: optional string qos_config (link="AgentQosConfigSandeshReq")
+        57: list<AliasIpSandeshList> alias_ip_list
+        58: bool drop_new_flows
+    ''' + ('''
+        59: list<VmIntfBridgeDomainUuid> bridge_domain_list
+        60: byte vhostuser_mode
+    ''' if is_40 else ''))
+    S.response('ItfResp', '1: list<ItfSandeshData> itf_list')
 
 
 def main(argv=None):

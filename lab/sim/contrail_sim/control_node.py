@@ -281,6 +281,7 @@ class AgentSession(object):
         self.stream, self.build = stream, build
         self.vrfs = {}               # vrf name -> instance id
         self.routes = {}             # (vrf, prefix) -> route published by this agent
+        self.route_times = {}        # (vrf, prefix) -> when it was last (re)published
         self.sent = {}               # vrf -> {prefix: route} advertised to it
         self.config_wanted = False   # the agent subscribed to its config
         self.config_sent = False     # ... and got its virtual-router
@@ -300,6 +301,7 @@ class ControlNode(object):
         self.config = ClusterConfig({}, {}, set())
         self.bgp = GoBgp(settings)
         self.bgp_routes = []
+        self.bgp_route_times = {}   # (rd, prefix, source) -> when gobgpd first showed it
         self.injected = {}          # (rd, prefix) -> route given to gobgpd
         self.db = None
         self.status = S.NodeStatusHolder(settings.hostname, 'contrail-control',
@@ -346,6 +348,7 @@ class ControlNode(object):
                 last_config = time.time()
             try:
                 self.bgp_routes = self.bgp.vpn_rib()
+                self.bgp_route_times = _first_seen(self.bgp_route_times, self.bgp_routes)
                 self._sync_injected()
                 self._sync_advertised()
             except Exception:
@@ -461,7 +464,10 @@ class ControlNode(object):
                 session.sent.pop(event[1], None)
             elif kind == 'publish':
                 route = event[1]
-                session.routes[(route['vrf'], route['prefix'])] = route
+                key = (route['vrf'], route['prefix'])
+                if session.routes.get(key) != route:
+                    session.route_times[key] = time.time()
+                session.routes[key] = route
             elif kind == 'withdraw':
                 session.routes.pop((event[1], event[2]), None)
             elif kind == 'config-subscribe':
@@ -573,7 +579,8 @@ class ControlNode(object):
             'flap_time': S.utc_usec_string(uptime) if flaps and uptime else '',
         }
         if not summary:
-            entry.update({'negotiated_address_families': families if established else [],
+            entry.update({'send_state': 'in sync' if established else 'not advertising',
+                          'negotiated_address_families': families if established else [],
                           'configured_hold_time': 90, 'routing_instances': [],
                           'last_state': entry['state'], 'last_event': '', 'last_error': '',
                           'last_state_at': S.utc_usec_string(uptime) if uptime else ''})
@@ -598,13 +605,176 @@ class ControlNode(object):
             entry.update({
                 'configured_hold_time': xmpp.HOLD_TIME, 'configured_address_families': [],
                 'negotiated_address_families': [],
-                'routing_instances': [{'name': vrf, 'state': 'subscribed', 'index': idx}
+                'send_state': 'in sync' if session else 'not advertising',
+                'routing_instances': [{'name': vrf, 'state': 'subscribed', 'index': idx,
+                                       'import_targets': sorted(self.config.vrf_rts.get(vrf, ()))}
                                       for vrf, idx in sorted(session.vrfs.items())]
-                if session else []})
+                if session else [],
+                'routing_tables': [{'name': vrf + '.inet.0', 'current_state': 'subscribed'}
+                                   for vrf in sorted(session.vrfs)] if session else []})
         return entry
+
+    # ---- the RIB, as ShowRouteReq / ShowRouteSummaryReq show it ------------------------------
+    def rib(self):
+        """{instance: {table name: {prefix: [ShowRoutePath dict]}}} built from this node's state.
+
+        Like contrail-control's BgpTables: the master instance (FABRIC_RI) holds bgp.l3vpn.0 (plus
+        the empty inet.0, inet6.0, bgp.rtarget.0 ...); every routing instance holds
+        <ri>.inet.0 (+ inet6/evpn/ermvpn, empty here).  An agent's route is an XMPP path in its
+        VRF's inet.0 (primary), replicated into bgp.l3vpn.0 as ``<agent-ip>:<instance-id>:prefix``
+        when the VRF has route targets, and into the inet.0 of other VRFs importing them.  A
+        VPN route learnt over BGP is a BGP path in bgp.l3vpn.0 (primary) replicated into the
+        inet.0 of every VRF importing one of its targets.  Paths carry what the lab knows (source,
+        next hop, label, route targets, encapsulations, VN); the rest keeps its default.
+        """
+        with self.lock:
+            vrf_rts = {vrf: set(rts) for vrf, rts in self.config.vrf_rts.items()}
+            routers = {r['address']: r for r in self.config.routers.values()}
+            agents = [(s.name, s.address, dict(s.vrfs), dict(s.routes), dict(s.route_times))
+                      for s in sorted(self.sessions.values(), key=lambda x: x.name)]
+            bgp_routes = list(self.bgp_routes)
+            bgp_times = dict(self.bgp_route_times)
+        instances = {FABRIC_RI: {name: {} for name in MASTER_TABLES}}
+        for vrf in set(vrf_rts) | {v for agent in agents for v in agent[2]}:
+            instances[vrf] = {'%s.%s.0' % (vrf, family): {} for family in VRF_FAMILIES}
+        vpn = instances[FABRIC_RI]['bgp.l3vpn.0']
+
+        def importers(rts, but=None):
+            return ['%s.inet.0' % vrf for vrf in sorted(vrf_rts)
+                    if vrf != but and vrf_rts[vrf] & set(rts)]
+
+        def add(table, prefix, path):
+            table.setdefault(prefix, []).append(path)
+
+        for name, address, vrfs, routes, times in agents:
+            for (vrf, prefix), route in sorted(routes.items()):
+                if vrf not in vrfs:
+                    continue
+                rts = sorted(vrf_rts.get(vrf, ()))
+                own_table = '%s.inet.0' % vrf
+                secondaries = (['bgp.l3vpn.0'] + importers(rts, but=vrf)) if rts else []
+                path = _route_path(
+                    'XMPP', name, route['nexthop'], route['label'], times.get((vrf, prefix)),
+                    origin_vn=route.get('vn', ''), encap=XMPP_ENCAPS, med=200,
+                    origin='incomplete', secondary_tables=secondaries)
+                add(instances[vrf][own_table], prefix, path)
+                replica = dict(path, replicated=True, primary_table=own_table,
+                               secondary_tables=[], communities=rts + path['communities'])
+                if rts:
+                    add(vpn, '%s:%d:%s' % (address, vrfs[vrf], prefix), replica)
+                for table in secondaries[1:]:
+                    add(instances[table[:-len('.inet.0')]][table], prefix, replica)
+        for route in bgp_routes:
+            router = routers.get(route['source'], {})
+            path = _route_path(
+                'BGP', route['source'], route['nexthop'], route['label'],
+                bgp_times.get((route['rd'], route['prefix'], route['source'])),
+                rts=sorted(route['rts']), origin='igp', secondary_tables=importers(route['rts']),
+                local_as=router.get('asn', 0), peer_as=router.get('asn', 0),
+                peer_router_id=router.get('identifier', ''))
+            add(vpn, '%s:%s' % (route['rd'], route['prefix']), path)
+            for table in path['secondary_tables']:
+                add(instances[table[:-len('.inet.0')]][table], route['prefix'],
+                    dict(path, replicated=True, primary_table='bgp.l3vpn.0',
+                         secondary_tables=[]))
+        return instances
+
+    def route_summary(self, search_string, start_instance=''):
+        """ShowRouteSummaryResp: every table whose name matches the search regex ('deleted' lists
+        the deleted ones), instance by instance, 64 tables a page (bgp_show_route_summary.cc)."""
+        pattern = _regex(search_string)
+        rib = self.rib()
+        names = [n for n in sorted(rib) if n >= start_instance]
+        rows, next_batch = [], None
+        for index, instance in enumerate(names):
+            for table, routes in sorted(rib[instance].items()):
+                if pattern is None or pattern.search(table):
+                    rows.append(_table_counts({'name': table}, routes))
+            if len(rows) >= SUMMARY_PAGE_LIMIT and index + 1 < len(names):
+                next_batch = '%s||%s' % (names[index + 1], search_string)
+                break
+        return ('ShowRouteSummaryResp', {'tables': rows, 'next_batch': next_batch})
+
+    def route_summary_iterate(self, iterate_info):
+        start, _, search = iterate_info.partition('||')
+        return self.route_summary(search, start)
+
+    def show_route(self, routing_table='', routing_instance='', prefix='', longer_match='',
+                   shorter_match='', count='', start_routing_table='',
+                   start_routing_instance='', start_prefix='', source='', protocol='',
+                   family=''):
+        """ShowRouteResp (bgp_show_route.cc): tables (by instance, then table name) that have
+        matching routes, at most ``count`` routes (1000 when 0 or more), ``next_batch`` always set
+        ('' when done) for ShowRouteReqIterate."""
+        longer, shorter = _bool(longer_match), _bool(shorter_match)
+        count = _int(count)
+        max_count = count if 0 < count <= SHOW_ROUTE_MAX else SHOW_ROUTE_MAX
+        exact_instance = _instance_of(routing_table) if routing_table else routing_instance
+        start_instance = exact_instance or start_routing_instance
+        rib = self.rib()
+        tables, total = [], 0
+        for instance in sorted(rib):
+            if instance < start_instance or exact_instance and instance != exact_instance:
+                continue
+            for table in sorted(rib[instance]):
+                if instance == start_routing_instance and table < start_routing_table:
+                    continue
+                if family and _table_family(table) != family or \
+                        routing_table and table != routing_table:
+                    continue
+                routes = rib[instance][table]
+                shown = []
+                for pfx in sorted(routes, key=_route_key):
+                    if table == start_routing_table and _route_key(pfx) < _route_key(start_prefix):
+                        continue
+                    if total + len(shown) > max_count:
+                        break
+                    if not _match_prefix(prefix, pfx, longer, shorter):
+                        continue
+                    paths = [p for p in routes[pfx] if (not source or p['source'] == source)
+                             and (not protocol or p['protocol'] == protocol)]
+                    if paths:
+                        shown.append({'prefix': pfx, 'paths': paths, 'last_modified': max(
+                            p['last_modified'] for p in paths)})
+                if shown:
+                    tables.append(_table_counts({'routing_instance': instance,
+                                                 'routing_table_name': table,
+                                                 'routes': shown, 'listeners': []}, routes))
+                    total += len(shown)
+                if total > max_count:
+                    break
+            if total > max_count:
+                break
+        next_batch = ''
+        if total > max_count:                      # one extra route read: not done yet
+            last_table = tables[-1]
+            last = last_table['routes'].pop()
+            new_count = count - total + 1 if count else 0
+            if not count or new_count:
+                next_batch = '||'.join([
+                    routing_instance, routing_table, prefix, last_table['routing_instance'],
+                    last_table['routing_table_name'], last['prefix'], str(new_count), source,
+                    protocol, family, _bool_str(longer), _bool_str(shorter)])
+            if not last_table['routes']:
+                tables.pop()
+        return ('ShowRouteResp', {'tables': tables, 'next_batch': next_batch})
+
+    def show_route_iterate(self, route_info):
+        """ShowRouteReqIterate: UserRI||UserRT||UserPfx||NextRI||NextRT||NextPfx||count||source||
+        protocol||family||longer_match||shorter_match."""
+        parts = route_info.split('||')
+        if len(parts) != 12:
+            return ('ShowRouteResp', {'tables': [], 'next_batch': ''})
+        ri, rt, pfx, next_ri, next_rt, next_pfx, count, source, proto, fam, lm, sm = parts
+        return self.show_route(rt, ri, pfx, lm, sm, count, next_rt, next_ri, next_pfx, source,
+                               proto, fam)
 
     def handlers(self):
         return {
+            'ShowRouteSummaryReq': S.Handler(self.route_summary, 'search_string'),
+            'ShowRouteSummaryReqIterate': S.Handler(self.route_summary_iterate, 'iterate_info'),
+            'ShowRouteReq': S.Handler(self.show_route, *SHOW_ROUTE_FIELDS),
+            'ShowRouteReqIterate': S.Handler(self.show_route_iterate, 'route_info'),
             'BgpNeighborReq': S.Handler(lambda search_string: (
                 'BgpNeighborListResp',
                 {'neighbors': self.neighbor_entries(search_string, False)}), 'search_string'),
@@ -647,12 +817,130 @@ def _vn_of(vrf):
     return ':'.join(vrf.split(':')[:3])
 
 
+# -- RIB rendering helpers (bgp_show_route.cc, bgp_route.cc FillRouteInfo) -----------------------
+MASTER_TABLES = ('inet.0', 'inet6.0', 'bgp.l3vpn.0', 'bgp.l3vpn-inet6.0', 'bgp.evpn.0',
+                 'bgp.ermvpn.0', 'bgp.rtarget.0')
+VRF_FAMILIES = ('inet', 'inet6', 'evpn', 'ermvpn')
+XMPP_ENCAPS = ('gre', 'udp')        # the agent's tunnel-encapsulation-list (xmpp.route_entry)
+SHOW_ROUTE_FIELDS = ('routing_table', 'routing_instance', 'prefix', 'longer_match',
+                     'shorter_match', 'count', 'start_routing_table', 'start_routing_instance',
+                     'start_prefix', 'source', 'protocol', 'family')   # declaration order
+SHOW_ROUTE_MAX = 1000               # ShowRouteHandler::kMaxCount
+SUMMARY_PAGE_LIMIT = 64             # BgpShowHandler kPageLimit
+
+
+def _route_path(protocol, source, next_hop, label, since, origin_vn='', encap=(), rts=(),
+                med=0, origin='igp', secondary_tables=(), local_as=0, peer_as=0,
+                peer_router_id=''):
+    """One ShowRoutePath: communities are the route targets then ``encapsulation:<x>``."""
+    return {'protocol': protocol, 'last_modified': S.utc_usec_string(since or time.time()),
+            'local_preference': 100, 'med': med, 'local_as': local_as, 'peer_as': peer_as,
+            'peer_router_id': peer_router_id, 'source': source, 'as_path': '',
+            'next_hop': next_hop, 'label': int(label or 0), 'origin': origin,
+            'replicated': False, 'primary_table': '', 'secondary_tables': list(secondary_tables),
+            'communities': list(rts) + ['encapsulation:%s' % e for e in encap],
+            'origin_vn': origin_vn, 'flags': ['None'], 'tunnel_encap': list(encap),
+            'sequence_no': '', 'origin_vn_path': [], 'cluster_list': [], 'originator_id': '',
+            'edge_discovery': [], 'edge_forwarding': []}
+
+
+def _table_counts(row, routes):
+    primary = sum(1 for paths in routes.values() for p in paths if not p['replicated'])
+    secondary = sum(len(paths) for paths in routes.values()) - primary
+    row.update({'prefixes': len(routes), 'primary_paths': primary, 'secondary_paths': secondary,
+                'paths': primary + secondary, 'infeasible_paths': 0, 'deleted': False,
+                'deleted_at': ''})
+    return row
+
+
+def _first_seen(previous, routes):
+    now = time.time()
+    keys = {(r['rd'], r['prefix'], r['source']) for r in routes}
+    return {key: previous.get(key, now) for key in keys}
+
+
+def _instance_of(table):
+    """RoutingInstance::GetVrfFromTableName: master tables have no instance prefix."""
+    if table in MASTER_TABLES:
+        return FABRIC_RI
+    return table.rsplit('.', 2)[0] if table.count('.') >= 2 else ''
+
+
+def _table_family(table):
+    return table.rsplit('.', 2)[-2] if table.count('.') >= 1 else ''
+
+
+def _route_key(prefix):
+    """Routes sort like Route::IsLess: (RD,) address, then prefix length."""
+    import ipaddress
+    head, _, net = prefix.rpartition(':') if prefix.count(':') >= 2 else ('', '', prefix)
+    try:
+        network = ipaddress.ip_network(net, strict=False)
+        return (head, int(network.network_address), network.prefixlen)
+    except ValueError:
+        return (head, -1, prefix)
+
+
+def _match_prefix(wanted, prefix, longer, shorter):
+    import ipaddress
+    if not wanted:
+        return True
+    if not longer and not shorter:
+        pattern = _regex(wanted)
+        return pattern is None or bool(pattern.search(prefix))
+    try:
+        want = ipaddress.ip_network(wanted.rpartition(':')[2] if wanted.count(':') >= 2
+                                    else wanted, strict=False)
+        have = ipaddress.ip_network(prefix.rpartition(':')[2] if prefix.count(':') >= 2
+                                    else prefix, strict=False)
+    except ValueError:
+        return False
+    return (longer and have.subnet_of(want) and have != want) or \
+        (shorter and want.subnet_of(have) and have != want)
+
+
+def _regex(text):
+    import re
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error:
+        return re.compile(re.escape(text))
+
+
+def _bool(text):
+    return str(text).strip().lower() in ('1', 'true')
+
+
+def _bool_str(value):
+    return 'true' if value else 'false'
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return 0
+
+
 def declare_types(is_40):
-    """bgp_peer.sandesh / bgp_xmpp_sandesh (wire-formats §5.4); 4.0 adds dscp_value."""
+    """bgp_peer.sandesh, db.sandesh, xmpp_server.sandesh of contrail-controller R3.2 / R4.0.
+
+    R4.0's bgp_peer.sandesh adds ``63: i16 dscp_value`` to BgpNeighborResp after
+    ``tx_socket_stats`` (not after ``task_instance``): declaration order is render order.
+    """
     S.struct('BgpNeighborRoutingInstance', '''
         1: string name
         2: string state
-        3: i32 index
+        3: u32 index
+        4: list<string> import_targets
+    ''')
+    S.struct('BgpNeighborRoutingTable', '''
+        1: string name
+        2: string current_state
+        3: string current_request
+        4: string pending_request
     ''')
     S.struct('BgpNeighborResp', '''
         53: string instance_name
@@ -677,7 +965,6 @@ def declare_types(is_40):
         26: string local_id
         5: u32 local_asn
         56: u32 task_instance
-    ''' + ('    63: i16 dscp_value\n' if is_40 else '') + '''
         9: optional string send_state
         10: optional string last_event
         11: optional string last_state
@@ -692,7 +979,8 @@ def declare_types(is_40):
         23: optional u64 flap_count
         24: optional string flap_time
         37: optional list<BgpNeighborRoutingInstance> routing_instances
-    ''')
+        29: optional list<BgpNeighborRoutingTable> routing_tables
+    ''' + ('    63: i16 dscp_value\n' if is_40 else ''))
     S.response('BgpNeighborListResp', '''
         1: list<BgpNeighborResp> neighbors
         2: optional string next_batch (link="BgpNeighborReqIterate", link_title="next_batch")
@@ -718,6 +1006,109 @@ def declare_types(is_40):
     ''' if is_40 else ''))
     S.response('ShowXmppConnectionResp', '''
         1: list<ShowXmppConnection> connections
+    ''')
+    # bgp_peer.sandesh: ShowRouteReq / ShowRouteSummaryReq (identical in R3.2 and R4.0).
+    S.struct('ShowTableListener', '''
+        1: u32 id
+        2: string name
+        3: u64 state_count
+    ''')
+    S.struct('ShowPmsiTunnel', '''
+        1: string type
+        2: string ar_type
+        3: string identifier
+        4: u32 label
+        5: list<string> flags
+    ''')
+    S.struct('ShowLoadBalance', '''
+        1: string decision_type
+        2: list<string> fields
+    ''')
+    S.struct('ShowEdgeDiscovery', '''
+        1: string address
+        2: string labels
+    ''')
+    S.struct('ShowEdgeForwarding', '''
+        1: string in_address_label
+        2: string out_address_label
+    ''')
+    S.struct('ShowRoutePath', '''
+        1: string protocol
+        3: string last_modified
+        5: u32 local_preference
+        25: u32 med
+        6: u32 local_as
+        7: u32 peer_as
+        8: string peer_router_id
+        9: string source
+        10: string as_path
+        11: string next_hop
+        12: u32 label
+        26: string origin
+        13: bool replicated
+        14: string primary_table (link="ShowRouteReq")
+        24: list<string> secondary_tables
+        15: list<string> communities
+        16: string origin_vn
+        17: list<string> flags
+        18: list<string> tunnel_encap
+        19: string sequence_no
+        20: list<string> origin_vn_path
+        21: ShowPmsiTunnel pmsi_tunnel
+        22: ShowLoadBalance load_balance
+        23: list<string> cluster_list
+        27: string originator_id
+        28: list<ShowEdgeDiscovery> edge_discovery
+        29: list<ShowEdgeForwarding> edge_forwarding
+    ''')
+    S.struct('ShowRoute', '''
+        1: string prefix
+        2: string last_modified
+        3: list<ShowRoutePath> paths
+    ''')
+    S.struct('ShowRouteTable', '''
+        1: string routing_instance (link="ShowRoutingInstanceReq")
+        2: string routing_table_name (link="ShowRouteReq")
+        9: bool deleted
+        11: string deleted_at
+        3: u64 prefixes
+        4: u64 paths
+        5: u64 primary_paths
+        6: u64 secondary_paths
+        7: u64 infeasible_paths
+        12: u64 stale_paths
+        13: u64 llgr_stale_paths
+        8: list<ShowRoute> routes
+        10: list<ShowTableListener> listeners
+    ''')
+    S.response('ShowRouteResp', '''
+        1: list<ShowRouteTable> tables
+        2: optional string next_batch (link="ShowRouteReqIterate", link_title="next_batch")
+    ''')
+    S.struct('ShowRouteTableSummary', '''
+        1: string name (link="ShowRouteReq")
+        3: u64 prefixes
+        4: u64 paths
+        5: u64 primary_paths
+        6: u64 secondary_paths
+        7: u64 infeasible_paths
+        18: u64 stale_paths
+        19: u64 llgr_stale_paths
+        8: u64 walk_requests
+        16: u64 walk_again_requests
+        9: u64 walk_completes
+        17: u64 actual_walks
+        10: u64 walk_cancels
+        11: u64 pending_updates
+        12: u64 markers
+        14: u64 listeners
+        15: u64 walkers
+        2: bool deleted
+        13: string deleted_at
+    ''')
+    S.response('ShowRouteSummaryResp', '''
+        1: list<ShowRouteTableSummary> tables
+        2: optional string next_batch (link="ShowRouteSummaryReqIterate", link_title="next_batch")
     ''')
 
 

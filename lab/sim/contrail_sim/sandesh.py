@@ -38,8 +38,10 @@ the tests parse real-looking XML.  Five-minute guide:
        server.shutdown()
 
    ``GET /Snh_VrfListReq?x=blue`` calls ``vrf_fn(name='blue')``: query values are assigned by
-   position, names before ``=`` are ignored (§5.2).  ``node_status`` adds
-   ``Snh_SandeshUVECacheReq?x=NodeStatus`` (§5.7) which contrail-status reads.
+   position, names before ``=`` are ignored (§5.2; the C++ generator's ``RequestFromHttp``).
+   ``node_status`` adds ``SandeshUVECacheReq`` (sandesh_uve.sandesh: ``1: string tname;
+   2: optional string key``), so ``?x=NodeStatus`` (contrail-status) and ``?tname=NodeStatus``
+   (contrail-introspect-cli) both fill ``tname`` (§5.7).
 """
 import re
 import signal
@@ -350,10 +352,28 @@ class NodeStatusHolder(object):
                 'state': 'Non-Functional' if problems else 'Functional',
                 'connection_infos': infos, 'description': ', '.join(problems)}
 
-    def uve_parts(self):
+    def uve_parts(self, key=''):
+        """The answer to SandeshUVECacheReq(tname=NodeStatus[, key]) (sandesh_uve.cc): the cached
+        UVE (only the one named ``key`` when the key is given), then SandeshUVECacheResp with
+        ``returned`` and the type's ``period`` (0: NodeStatus has no period annotation)."""
+        if key and key != self.hostname:
+            return ('SandeshUVECacheResp', {'returned': 0, 'period': 0})
         data = {'name': self.hostname, 'process_status': [self.process_status()],
                 'build_info': self.build_info}
-        return [('NodeStatusUVE', {'data': data}), ('SandeshUVECacheResp', {'returned': 1})]
+        return [('NodeStatusUVE', {'data': data}),
+                ('SandeshUVECacheResp', {'returned': 1, 'period': 0})]
+
+
+def uve_cache_handler(node_status):
+    """``SandeshUVECacheReq`` for a daemon whose UVE cache holds its NodeStatus.
+
+    An unknown ``tname`` answers ``returned=0`` without ``period``, as sandesh_uve.cc does when
+    the type map has no such type."""
+    def handle(tname, key=''):
+        if tname == 'NodeStatus':
+            return node_status.uve_parts(key)
+        return ('SandeshUVECacheResp', {'returned': 0})
+    return Handler(handle, 'tname', 'key')
 
 
 # -- threads that leave process signals to the main thread ------------------------------------
@@ -385,8 +405,10 @@ class Handler(object):
         self.fn, self.fields = fn, fields
 
     def __call__(self, query):
-        values = [urllib.parse.unquote_plus(token.split('=', 1)[1] if '=' in token else '')
-                  for token in query.split('&')] if query else []
+        # boost::char_separator("&") drops empty tokens; a token without a value leaves its
+        # field at the default; values are curl-unescaped ('+' stays '+').
+        values = [urllib.parse.unquote(token.split('=', 1)[1] if '=' in token else '')
+                  for token in query.split('&') if token] if query else []
         kwargs = {name: (values[i] if i < len(values) else '')
                   for i, name in enumerate(self.fields)}
         return self.fn(**kwargs)
@@ -454,9 +476,7 @@ def serve_introspect(port, handlers, node_status=None, host='0.0.0.0'):
     """
     table = {name: h if isinstance(h, Handler) else Handler(h) for name, h in handlers.items()}
     if node_status is not None:
-        table.setdefault('SandeshUVECacheReq', Handler(
-            lambda tname, key='': node_status.uve_parts() if tname == 'NodeStatus'
-            else [('SandeshUVECacheResp', {'returned': 0})], 'tname', 'key'))
+        table.setdefault('SandeshUVECacheReq', uve_cache_handler(node_status))
     server = _Server((host, port), _make_http_handler(table))
     start_thread(server.serve_forever, name='introspect-%d' % port)
     return server
