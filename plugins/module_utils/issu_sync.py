@@ -256,13 +256,14 @@ def file_size(path):
         return 0
 
 
-def read_from(path, offset):
-    """Text appended to ``path`` since ``offset`` (all of it when the file was rotated)."""
+def read_from(path, offset, limit=-1):
+    """Text appended to ``path`` since ``offset`` (all of it when the file was rotated), at
+    most ``limit`` bytes of it when given."""
     try:
         with open(path, 'rb') as handle:
             if file_size(path) >= offset:
                 handle.seek(offset)
-            return handle.read().decode('utf-8', 'replace')
+            return handle.read(limit).decode('utf-8', 'replace')
     except (IOError, OSError):
         return ''
 
@@ -319,6 +320,46 @@ def log_time(line):
         return None
     seconds = time.mktime(time.strptime(match.group(1), '%Y-%m-%d %H:%M:%S'))
     return seconds + int(match.group(2) or 0) / 1000.0
+
+
+def _first_stamp_after(handle, offset, block):
+    """The stamp of the first whole line starting after ``offset``, or None in that block."""
+    handle.seek(offset)
+    lines = handle.read(block).decode('utf-8', 'replace').splitlines()
+    for line in lines[1:] if offset else lines:
+        stamp = log_time(line)
+        if stamp is not None:
+            return stamp
+    return None
+
+
+def offset_at(path, since, block=65536):
+    """A byte offset of the time-ordered log ``path`` at or before its first line stamped at or
+    after ``since``: a binary search, so a log written for days costs a few reads."""
+    low, high = 0, file_size(path)
+    try:
+        with open(path, 'rb') as handle:
+            while high - low > block:
+                middle = (low + high) // 2
+                stamp = _first_stamp_after(handle, middle, block)
+                if stamp is None or stamp >= since:
+                    high = middle
+                else:
+                    low = middle
+    except (IOError, OSError):
+        return 0
+    return low
+
+
+#: How much of run-sync's log after its start holds its start-up lines (bound, synced).
+START_WINDOW_BYTES = 4 * 1024 * 1024
+
+
+def progress_since(path, started_at):
+    """How far run-sync got since it started at ``started_at`` ('none', 'bound', 'synced'),
+    read from its start in the log however much it logged since (it logs every message)."""
+    text = read_from(path, offset_at(path, started_at), START_WINDOW_BYTES)
+    return sync_progress(lines_since(text, started_at))
 
 
 def lines_since(text, since):

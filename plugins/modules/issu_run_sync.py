@@ -355,7 +355,7 @@ def observe(manager, since=None, log_lines=10):
     text = read_log_tail()
     progress = 'none'
     if started_at is not None:
-        progress = issu_sync.sync_progress(issu_sync.lines_since(text, started_at - 1))
+        progress = issu_sync.progress_since(issu_sync.RUN_SYNC_LOG, started_at - 1)
     log_tail = issu_sync.tail(text, log_lines)
     state = dict(running=bool(pid), pid=pid, started_at=started_at, progress=progress,
                  log_tail=log_tail, last_log_line=log_tail[-1] if log_tail else '',

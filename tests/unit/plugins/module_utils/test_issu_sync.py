@@ -208,3 +208,31 @@ def test_supervisorctl_pid_and_errors():
     assert ctl.pid('nosuch') == 0
     assert ctl.states() == {'contrail-issu': 'RUNNING'}
     assert calls[0][:3] == ['supervisorctl', '-s', 'unix:///var/run/supervisor.sock']
+
+
+def _stamp(epoch):
+    return time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(epoch)) + ',000'
+
+
+def test_run_sync_progress_is_read_from_its_start_however_much_it_logged_since(tmp_path):
+    """run-sync logs every message it relays: after days, its start-up lines are far behind
+    the end of the log, and a reader of the log's tail would see it neither bound nor synced."""
+    log = tmp_path / 'run_sync.log'
+    start = 1796300000.0
+    lines = ['%s SYS_INFO an earlier run' % _stamp(start - 3600),
+             '%s SYS_INFO Config sync initiated...' % _stamp(start - 3600),
+             '%s SYS_INFO Start Compute upgrade...' % _stamp(start - 3599),
+             '%s SYS_INFO Issu contrail cassandra initialized...' % _stamp(start),
+             '%s SYS_INFO Config sync initiated...' % _stamp(start + 2)]
+    spam = ['%s SYS_INFO {"oper": "UPDATE", "type": "virtual_network", "uuid": "%032d"}'
+            % (_stamp(start + 10 + i // 100), i) for i in range(60000)]
+    log.write_text('\n'.join(lines + spam) + '\n')
+    assert log.stat().st_size > iss.START_WINDOW_BYTES
+    assert iss.progress_since(str(log), start) == 'bound'      # not the earlier run's 'synced'
+    lines.append('%s SYS_INFO Start Compute upgrade...' % _stamp(start + 3))
+    log.write_text('\n'.join(lines + spam) + '\n')
+    assert iss.progress_since(str(log), start) == 'synced'
+    assert iss.progress_since(str(log), start + 100000) == 'none'
+    text = log.read_text()
+    first = text.index(_stamp(start + 100))                   # the first line stamped then
+    assert first - 65536 <= iss.offset_at(str(log), start + 100) <= first
