@@ -17,6 +17,7 @@ from __future__ import annotations
 __metaclass__ = type
 
 import os
+import time
 
 KINDS = ('supervisor', 'systemd')
 SUPERVISOR_SOCKET_DIRS = ('/var/run', '/tmp')
@@ -40,6 +41,101 @@ class ServiceError(Exception):
     def to_dict(self):
         return dict(msg=str(self), cmd=self.cmd, rc=self.rc,
                     output_lines=(self.output or '').splitlines()[-20:])
+
+
+class GaveUp(Exception):
+    """The service manager has given up on a daemon it was asked to run: it will not start it
+    again by itself, so waiting for the daemon to come up is pointless.
+
+    Not a ServiceError: a poller retrying on ServiceError must stop on this one.
+    """
+
+    def __init__(self, program, state, manager, reason, after):
+        self.program, self.state, self.manager = program, state, manager
+        self.reason, self.after = reason, round(after, 1)
+        super(GaveUp, self).__init__('%s is %s %ss after the start: %s'
+                                     % (program, state, self.after, reason))
+
+    def to_dict(self):
+        return dict(program=self.program, state=self.state, manager=self.manager,
+                    reason=self.reason, after=self.after)
+
+
+#: States in which the manager has given up on a daemon at once. supervisor: FATAL (the
+#: program exited before ``startsecs`` ``startretries`` times in a row); systemd: failed (the
+#: unit's process failed and Restart= did not, or no longer does, start it again).
+GAVE_UP_STATES = {
+    'supervisor': {'FATAL': 'supervisor gave up starting it (it exited before startsecs, '
+                            'startretries times in a row)'},
+    'systemd': {'FAILED': 'systemd marked the unit failed (its process exited with an error '
+                          'and it is not restarted)'},
+}
+#: States that mean the same once they last ``SETTLE_SECONDS``: supervisor restarts an EXITED
+#: program with autorestart (true, or unexpected with an unexpected exit code) on its next
+#: tick (~1 s), and lists an autostart program STOPPED only before its first tick; systemd
+#: shows a unit that Restart= brings back as activating, not inactive. BACKOFF (supervisor)
+#: and activating (systemd) are transient: the manager is still trying, and turns FATAL /
+#: failed when it stops trying.
+SETTLED_STATES = {
+    'supervisor': {'EXITED': 'it exited and supervisor does not restart it (autorestart=false, '
+                             'or autorestart=unexpected and an expected exit code)',
+                   'STOPPED': 'it is stopped and supervisor does not start it'},
+    'systemd': {'INACTIVE': 'its process ended and systemd does not restart it'},
+}
+SETTLE_SECONDS = 3.0
+#: How often a wait asks the manager, and how long after the start it first asks: supervisor
+#: cannot call a program FATAL before its first retries (1 + 2 + 3 s of backoff with the
+#: defaults), and an agent that comes up at once is not delayed by a status query.
+CHECK_EVERY = 1.0
+
+
+class GiveUpWatch:
+    """Tells, from the program states of a role, when its manager has given up on a daemon.
+
+    ``poll()`` goes inside a wait's loop (it queries the manager at most every ``every``
+    seconds, the first time ``every`` seconds after the watch starts); ``judge(states)`` judges
+    states a caller already has. Both raise :class:`GaveUp`. A state that is neither given up
+    nor settled (RUNNING, STARTING, BACKOFF, activating...) or that the manager does not report
+    (supervisord not answering) lets the wait go on.
+    """
+
+    def __init__(self, svc, programs, settle=SETTLE_SECONDS, every=CHECK_EVERY,
+                 clock=time.monotonic):
+        self.svc, self.programs = svc, list(programs)
+        self.settle, self.every, self.clock = settle, every, clock
+        self.started = clock()
+        self.next_check = self.started + every
+        self.down_since = {}
+
+    def poll(self):
+        now = self.clock()
+        if now < self.next_check:
+            return
+        self.next_check = now + self.every
+        try:
+            states = self.svc.programs()
+        except ServiceError:
+            return
+        self.judge(states, now)
+
+    def judge(self, states, now=None):
+        now = self.clock() if now is None else now
+        kind = self.svc.kind
+        for name in self.programs:
+            state = states.get(name)
+            reason = GAVE_UP_STATES.get(kind, {}).get(state)
+            if reason:
+                raise GaveUp(name, state, kind, reason, now - self.started)
+            reason = SETTLED_STATES.get(kind, {}).get(state)
+            if not reason:
+                self.down_since.pop(name, None)
+                continue
+            seen, since = self.down_since.get(name, (None, None))
+            if seen != state:
+                self.down_since[name] = (state, now)
+            elif now - since >= self.settle:
+                raise GaveUp(name, state, kind, '%s (for %ss)' % (reason, round(now - since, 1)),
+                             now - self.started)
 
 
 class SupervisorCtl:

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 __metaclass__ = type
 
+import contextlib
 import datetime
 import glob
 import json
 import os
 import re
+import shutil
+import time
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
@@ -266,6 +269,23 @@ def agent_port(path=AGENT_CONF):
 
 
 # -- kernel module ----------------------------------------------------------------------
+#
+# Which module is loaded decides whether it must be reloaded before the agent starts (an agent
+# refuses a module of another release, LP 1631556), not whether the swap changes packages: a
+# swap resumed after its install finds no package to change and the old module still loaded.
+# What a host tells about its module:
+# * ``lsmod``: loaded or not, and its use count;
+# * ``vrouter --info`` (contrail-vrouter-utils): the loaded module's build, as the module
+#   reports it over netlink - the one source that names the Contrail release;
+# * ``/sys/module/vrouter/srcversion`` and ``modinfo -F srcversion vrouter``: a checksum of
+#   the loaded module's sources and of the installed one's (the module the next modprobe
+#   loads): different means the loaded module is not the installed one. (vrouter.ko's
+#   MODULE_VERSION is "1.0" in every release, so ``/sys/module/vrouter/version`` and
+#   modinfo's ``version`` cannot tell 3.2 from 4.0 on a real host.)
+SYS_MODULE = '/sys/module/vrouter'
+BUILD_VERSION = re.compile(r'"build-version"\s*:\s*"([^"]+)"')
+BUILD_NUMBER = re.compile(r'"build-number"\s*:\s*"?(\d+)')
+
 
 def kmod_loaded(lsmod_output):
     """Whether ``lsmod`` lists the vrouter module, and its use count."""
@@ -275,6 +295,113 @@ def kmod_loaded(lsmod_output):
             used = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 0
             return dict(loaded=True, used_by=used)
     return dict(loaded=False, used_by=0)
+
+
+def parse_vrouter_info(out):
+    """The loaded module's build from ``vrouter --info`` (build-version, with the
+    build-number when it is given apart), or None."""
+    match = BUILD_VERSION.search(out or '')
+    if not match:
+        return None
+    version = match.group(1)
+    number = BUILD_NUMBER.search(out or '')
+    if number and '-' not in version:
+        version = '%s-%s' % (version, number.group(1))
+    return version if re.match(r'^(?:\d+:)?\d+\.\d+', version) else None
+
+
+def upstream(version):
+    """'1:4.0.3.0-62' -> '4.0.3.0' (what an agent compares with its module's build)."""
+    return str(version or '').split(':', 1)[-1].rsplit('-', 1)[0]
+
+
+def same_build(loaded, target):
+    """Whether a loaded module's build is the target version: the whole version when the
+    module names its build number, else the upstream part."""
+    loaded, target = str(loaded).split(':', 1)[-1], str(target).split(':', 1)[-1]
+    if '-' in loaded:
+        return loaded == target
+    return loaded == upstream(target)
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def _output(runner, args):
+    try:
+        rc, out, _err = runner(args, environ_update={'LC_ALL': 'C'})
+    except OSError:
+        return None
+    return out if rc == 0 else None
+
+
+#: Where the kernel module tools are besides $PATH (the module's PATH may lack the sbin dirs).
+TOOL_DIRS = ('/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin')
+
+
+def which(name):
+    """Absolute path of a tool, or None (a missing tool is an unknown answer, not an error)."""
+    path = os.pathsep.join([os.environ.get('PATH', '')] + list(TOOL_DIRS))
+    return shutil.which(name, path=path)
+
+
+def kmod_state(runner, sys_module=SYS_MODULE):
+    """``kmod_loaded`` plus what tells the loaded module's build: ``version`` (``vrouter
+    --info``), ``srcversion`` (loaded) and ``installed_srcversion`` (on disk); None when the
+    host does not tell."""
+    state = lsmod(runner)
+    state.update(version=None, srcversion=None, installed_srcversion=None)
+    modinfo = which('modinfo')
+    if modinfo:
+        out = _output(runner, [modinfo, '-F', 'srcversion', 'vrouter'])
+        state['installed_srcversion'] = (out or '').strip() or None
+    tool = which('vrouter')
+    if state['loaded']:
+        if tool:
+            state['version'] = parse_vrouter_info(_output(runner, [tool, '--info']))
+        state['srcversion'] = _read(os.path.join(sys_module, 'srcversion'))
+    return state
+
+
+def kmod_target(wanted):
+    """The version the swap's agent needs its module at: the kernel module package's target
+    (contrail-vrouter-dkms or contrail-vrouter-<kernel>), else the agent's; None if neither."""
+    for name in sorted(wanted):
+        if name == KMOD_DKMS or re.match(r'^contrail-vrouter-\d', name):
+            return wanted[name]
+    return wanted.get(AGENT_PROGRAM)
+
+
+def kmod_reload_reason(kmod, target, packages_change, unfinished):
+    """Why the vrouter module must be unloaded before the agent starts, or None.
+
+    Not loaded: the start loads the installed one. Loaded, and it reports its build: reload
+    when that is not ``target``. Else reload when the loaded module is not the installed one
+    (srcversion), when the swap changes packages, or when the last swap did not finish
+    (``unfinished``: it may have installed the packages, then been killed).
+    """
+    if not kmod.get('loaded'):
+        return None
+    loaded = kmod.get('version')
+    if loaded and target:
+        if same_build(loaded, target):
+            return None
+        return 'the loaded vrouter module is %s, the agent to start is %s' % (loaded, target)
+    if kmod.get('srcversion') and kmod.get('installed_srcversion') \
+            and kmod['srcversion'] != kmod['installed_srcversion']:
+        return 'the loaded vrouter module is not the installed one (srcversion %s, on disk %s)' \
+            % (kmod['srcversion'], kmod['installed_srcversion'])
+    if packages_change:
+        return 'the packages change and the loaded vrouter module does not tell its build'
+    if unfinished:
+        return ('the last swap did not finish (%s) and the loaded vrouter module does not tell '
+                'its build' % unfinished)
+    return None
 
 
 # -- agent introspect -------------------------------------------------------------------
@@ -386,20 +513,22 @@ def lsmod(runner):
 
 def snapshot(pkg, svc, runner, package_names, agent_conf=AGENT_CONF, nodemgr_conf=NODEMGR_CONF,
              tor_confs=()):
-    """Versions, managed conf values, service and kernel module state of the compute."""
+    """Versions, managed conf values, service and kernel module state of the compute
+    (``kmod``: ``kmod_state``)."""
     return dict(
         packages=pkg.installed(package_names),
         agent_conf=read_conf_values(agent_conf, AGENT_KEYS),
         nodemgr_conf=read_conf_values(nodemgr_conf, NODEMGR_KEYS),
         tor_agent_confs=dict((path, read_conf_values(path, AGENT_KEYS)) for path in tor_confs),
         service=svc.status(),
-        kmod=lsmod(runner),
+        kmod=kmod_state(runner),
     )
 
 
 def describe_host(snap, wanted, previous_versions=None):
-    """One line an operator (and a rescue block) can act on, e.g.
-    ``vrouter stopped; packages: 11 at target; kmod not loaded; agent conf 4.x``."""
+    """One line an operator (and a rescue block) can act on, naming the agent version the
+    host is on, e.g. ``vrouter stopped; agent 4.0.3.0-62; packages: 11/11 at target; kmod not
+    loaded; agent conf 4.x``."""
     at_target = [n for n, v in wanted.items()
                  if (snap['packages'].get(n) or {}).get('version') == v]
     at_previous = [n for n, v in (previous_versions or {}).items()
@@ -410,11 +539,71 @@ def describe_host(snap, wanted, previous_versions=None):
     not_running = ['%s %s' % item for item in sorted(programs.items()) if item[1] != 'RUNNING']
     parts = ['vrouter %s%s' % (snap['service']['state'],
                                ' (%s)' % ', '.join(not_running) if not_running else ''),
+             'agent %s' % ((snap['packages'].get(AGENT_PROGRAM) or {}).get('version')
+                           or 'not installed'),
              'packages: %d/%d at target' % (len(at_target), len(wanted))]
     if previous_versions:
         parts[-1] += ', %d at previous version' % len(at_previous)
     if broken:
         parts.append('not configured: %s' % ', '.join(broken))
-    parts.append('kmod %s' % ('loaded' if snap['kmod']['loaded'] else 'not loaded'))
+    kmod = snap['kmod']
+    parts.append('kmod %s' % (('%s loaded' % kmod['version'] if kmod.get('version') else 'loaded')
+                              if kmod['loaded'] else 'not loaded'))
     parts.append('agent conf %s' % (conf_era(snap['agent_conf']) or 'without servers'))
     return '; '.join(parts)
+
+
+# -- commands with a time limit ---------------------------------------------------------
+
+#: Limit of a command that only answers a question (dpkg-query, supervisorctl status, lsmod).
+QUERY_TIMEOUT = 30
+#: Seconds between the TERM and the KILL of a command past its limit.
+KILL_AFTER = 5
+
+
+class CommandTimeout(Exception):
+    """A command did not return within its limit and was killed; says what it waited for."""
+
+    def __init__(self, cmd, seconds, waiting_for, output=''):
+        self.cmd, self.seconds, self.waiting_for, self.output = cmd, seconds, waiting_for, output
+        super(CommandTimeout, self).__init__('%s did not return in %ss and was killed: it was '
+                                             'waiting for %s' % (cmd, seconds, waiting_for))
+
+    def to_dict(self):
+        return dict(msg=str(self), cmd=self.cmd, timeout=self.seconds,
+                    waiting_for=self.waiting_for,
+                    output_lines=(self.output or '').splitlines()[-20:])
+
+
+class TimedRunner:
+    """``runner(args, environ_update=None)`` whose every command has a time limit.
+
+    Commands run under coreutils ``timeout`` (TERM at the limit, KILL ``KILL_AFTER`` s later,
+    its process group included: apt-get's dpkg, an init script's supervisorctl); a command that
+    exits 124 or 137 after its limit raises :class:`CommandTimeout`. The limit is
+    ``QUERY_TIMEOUT`` unless a step sets its own with ``limited(seconds, waiting_for)``.
+    Without a ``timeout`` binary (``timeout_bin`` None) commands run unlimited.
+    """
+
+    def __init__(self, run_command, timeout_bin, default=QUERY_TIMEOUT, clock=time.monotonic):
+        self.run_command, self.timeout_bin, self.clock = run_command, timeout_bin, clock
+        self.limit = (default, 'its answer')
+
+    @contextlib.contextmanager
+    def limited(self, seconds, waiting_for):
+        saved, self.limit = self.limit, (seconds, waiting_for)
+        try:
+            yield self
+        finally:
+            self.limit = saved
+
+    def __call__(self, args, environ_update=None):
+        seconds, waiting_for = self.limit
+        if not self.timeout_bin or not seconds:
+            return self.run_command(list(args), environ_update=environ_update)
+        cmd = [self.timeout_bin, '-k', str(KILL_AFTER), '%g' % seconds] + list(args)
+        started = self.clock()
+        rc, out, err = self.run_command(cmd, environ_update=environ_update)
+        if rc in (124, 137) and self.clock() - started >= seconds * 0.99:
+            raise CommandTimeout(' '.join(args), seconds, waiting_for, (out or '') + (err or ''))
+        return rc, out, err

@@ -93,10 +93,14 @@ service:
   type: dict
   sample: {manager: supervisor, service: supervisor-vrouter, state: running, programs: {contrail-vrouter-agent: RUNNING}}
 kmod:
-  description: Whether the vrouter kernel module is loaded, and its use count.
+  description:
+    - Whether the vrouter kernel module is loaded, and its use count; C(version), the loaded
+      module's build as C(vrouter --info) reports it (null when not loaded or not told);
+      C(srcversion) and C(installed_srcversion), checksums of the loaded module's and the
+      installed module's sources (different means the next load changes the module).
   returned: always
   type: dict
-  sample: {loaded: true, used_by: 1}
+  sample: {loaded: true, used_by: 1, version: 3.2.14.0-37, srcversion: 8C1B2D0E6B3A5F4C2D1E0F9, installed_srcversion: 8C1B2D0E6B3A5F4C2D1E0F9}
 xmpp:
   description: The agent's XMPP connections (controller_ip, state, cfg_controller, mcast_controller, peer_address, flap_count, last_state_at).
   returned: always

@@ -25,6 +25,18 @@ description:
     old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653), start the service,
     and wait until XMPP is Established to the target control nodes and every route the agent
     held before is back. A failed install therefore costs no outage: the old agent runs on."
+  - "The loaded kernel module, not the package plan, decides the reload: a swap resumed after
+    its install (the packages at target, the old agent still running on the old module) still
+    restarts the agent and reloads the module, so it completes in one run with one outage. See
+    O(reload_kmod)."
+  - "Every wait watches the daemons too: once supervisor (or systemd) has given up on the agent
+    (FATAL, or EXITED / STOPPED for 3 s; systemd C(failed), or C(inactive) for 3 s) the swap
+    fails at once, naming the state and the end of the agent's log, instead of waiting
+    O(wait_timeout). BACKOFF (and systemd C(activating)) is not given up: supervisor is still
+    retrying (C(startretries), then FATAL)."
+  - "Every command has a time limit (O(install_timeout), O(service_timeout), O(kmod_timeout),
+    30 s for queries); one that does not return in time is killed and the step fails saying
+    what it was waiting for, so a hung compute fails its swap instead of hanging the play."
   - Rollback is the same code path. With O(rollback=true) the target is the state recorded in
     O(fact_file) before the last swap (versions and conf values, restored exactly); explicit
     v1 parameters work as well.
@@ -125,10 +137,34 @@ options:
     default: false
   reload_kmod:
     description:
-      - Unload the vrouter kernel module (C(rmmod -w vrouter)) after a package change, so the
-        service start loads the new one. Needed in 3.2/4.0 (LP 1631556).
+      - Unload the vrouter kernel module (C(rmmod -w vrouter)) inside the outage when the loaded
+        one is not the target's, so the service start loads the installed one. Needed in
+        3.2/4.0 (LP 1631556), as an agent refuses a module of another release.
+      - The loaded module's build is read with C(vrouter --info); when the host cannot tell it,
+        the module is reloaded when its C(srcversion) differs from the installed module's, when
+        packages change, or when O(fact_file) records that the last swap did not finish.
+      - A loaded module that is not the target's restarts the vRouter even when no package or
+        conf changes (a resumed swap).
     type: bool
     default: true
+  install_timeout:
+    description:
+      - Seconds the package install (and C(update_cache), the checks of the repositories) may
+        take before it is killed and the swap fails at C(install); the old agent still runs.
+    type: int
+    default: 600
+  service_timeout:
+    description:
+      - Seconds each stop or start of the vRouter service or of one of its daemons may take
+        before it is killed and the swap fails at that step.
+    type: int
+    default: 60
+  kmod_timeout:
+    description:
+      - Seconds C(rmmod -w vrouter) may wait for the module's users to let it go before it is
+        killed and the swap fails at C(kmod) with the module's use count.
+    type: int
+    default: 60
   route_check:
     description:
       - V(previous) waits, after XMPP is up, until every route of the tenant VRFs the agent
@@ -198,10 +234,23 @@ plan:
     restart:
       description: Whether the vRouter service is stopped and started.
       type: bool
+    kmod:
+      description:
+        - Whether the vrouter module is unloaded inside the outage (C(reload)), why (C(reason)),
+          and what was read of the module (C(loaded), C(used_by), the loaded build C(version),
+          C(srcversion), C(installed_srcversion); null when the host does not tell).
+      type: dict
   sample:
     packages: {contrail-vrouter-agent: {from: 3.2.14.0-37, to: 4.0.3.0-62}}
     conf: {/etc/contrail/contrail-vrouter-agent.conf: [CONTROL-NODE/servers, DISCOVERY/server]}
     restart: true
+    kmod: {reload: true, reason: "the loaded vrouter module is 3.2.14.0-37, the agent to start is 4.0.3.0-62",
+           loaded: true, used_by: 1, version: 3.2.14.0-37, srcversion: null, installed_srcversion: null}
+version:
+  description: The C(contrail-vrouter-agent) version the host is on when the module ends (read after the swap).
+  returned: success
+  type: str
+  sample: 4.0.3.0-62
 previous:
   description: The state before the swap (versions and managed conf values), as recorded in O(fact_file).
   returned: always
@@ -243,11 +292,29 @@ failed_step:
   returned: failure
   type: str
 host_state:
-  description: On failure, the state the host was left in, as a one-line summary and the details (service, packages, kmod, conf values).
+  description:
+    - On failure, the state the host was left in, read after the failure, as a one-line summary
+      (naming the agent version it is on) and the details (C(version) of the agent, service,
+      packages, kmod, conf values).
   returned: failure
   type: dict
 wait:
   description: On a wait timeout, what was waited for and what was seen last.
+  returned: failure
+  type: dict
+gave_up:
+  description:
+    - When a wait stopped because the service manager gave up on a daemon, which (C(program)),
+      its state (C(state), for example V(FATAL)), the manager, why the state is final
+      (C(reason)) and how many seconds after the start it was seen (C(after)).
+  returned: failure
+  type: dict
+  sample: {program: contrail-vrouter-agent, state: FATAL, manager: supervisor, after: 7.1,
+           reason: "supervisor gave up starting it (it exited before startsecs, startretries times in a row)"}
+command:
+  description:
+    - On a failed or timed-out command, the command, its exit code or time limit
+      (C(timeout)) and what it was waiting for (C(waiting_for)), and its last output lines.
   returned: failure
   type: dict
 diagnostics:
@@ -305,6 +372,9 @@ def argument_spec():
         update_cache=dict(type='bool', default=False),
         reload_kmod=dict(type='bool', default=True),
         route_check=dict(type='str', default='previous', choices=['previous', 'none']),
+        install_timeout=dict(type='int', default=600),
+        service_timeout=dict(type='int', default=60),
+        kmod_timeout=dict(type='int', default=60),
     )
     spec.update(wait_argument_spec())
     spec['wait']['default'] = True
@@ -319,8 +389,13 @@ class Swap:
         self.module = module
         self.params = module.params
         self.result = dict(changed=False, timings={})
-        self.pkg = pkg_manager.detect(module.run_command, self.params['package_manager'])
-        self.svc = service_manager.detect(module.run_command, 'vrouter',
+        timeout_bin = module.get_bin_path('timeout')
+        if not timeout_bin:
+            module.warn('no timeout command (coreutils) on this host: the swap\'s commands run '
+                        'without a time limit')
+        self.run_cmd = vrouter.TimedRunner(module.run_command, timeout_bin)
+        self.pkg = pkg_manager.detect(self.run_cmd, self.params['package_manager'])
+        self.svc = service_manager.detect(self.run_cmd, 'vrouter',
                                           self.params['service_manager'])
         self.tor_confs = vrouter.tor_agent_confs(self.params['tor_agent_confs'])
         self.fact = vrouter.read_fact(self.params['fact_file'])
@@ -382,10 +457,20 @@ class Swap:
                 diffs.append(dict(before=before, after=after, before_header=path,
                                   after_header=path))
         running = snap['service']['state'] == 'running'
-        restart = bool(packages or conf) or not running
+        kmod = dict(snap['kmod'], reload=False, reason=None)
+        if self.params['reload_kmod']:
+            record = self.fact.get('vrouter') or {}
+            unfinished = record.get('status') if record.get('status') in ('in_progress',
+                                                                          'failed') else None
+            if unfinished == 'failed':
+                unfinished = 'failed at %s' % record.get('failed_step', '?')
+            kmod['reason'] = vrouter.kmod_reload_reason(
+                snap['kmod'], vrouter.kmod_target(self.wanted), bool(packages), unfinished)
+            kmod['reload'] = bool(kmod['reason'])
+        restart = bool(packages or conf or kmod['reload']) or not running
         if packages:
             diffs.insert(0, _package_diff(packages))
-        return dict(packages=packages, conf=conf, restart=restart), diffs
+        return dict(packages=packages, conf=conf, restart=restart, kmod=kmod), diffs
 
     def check_repositories(self, changes):
         if self.params['update_cache']:
@@ -419,13 +504,16 @@ class Swap:
                                for p, edits in self.conf_targets.items())))
         self.result['prestaged'] = all(self.pkg.cache_file(n, c['to'])
                                        for n, c in plan['packages'].items())
+        self.result['version'] = _agent_version(before)
         if not plan['restart']:
             if self.params['require_change']:
                 raise vrouter.VrouterError('already on target (%s) and require_change=true'
                                            % (self.params['version'] or 'recorded state'))
             return self.result
         if plan['packages']:
-            self.check_repositories(plan['packages'])
+            with self.run_cmd.limited(self.params['install_timeout'],
+                                      'the package manager to check the repositories'):
+                self.check_repositories(plan['packages'])
         if self.params['require_prestaged'] and not self.result['prestaged']:
             missing = [n for n, c in plan['packages'].items() if not self.pkg.cache_file(n, c['to'])]
             raise vrouter.VrouterError('require_prestaged=true but not in the package cache: %s '
@@ -453,21 +541,28 @@ class Swap:
         self._step('prestop', self._stop_companions, before)
         started = time.monotonic()
         self._step('stop', self._stop_agent_first, before)
-        if plan['packages'] and self.params['reload_kmod']:
+        # The loaded module decides (plan['kmod']), not the package plan: a resumed swap has
+        # no package left to change and the old module still loaded.
+        if plan['kmod']['reload']:
             self._step('kmod', self._unload_kmod)
-        self._step('start', self.svc.start)
+        self._step('start', self._start)
+        # From the start on, every wait also asks the service manager (at most once a second)
+        # whether it gave up on the agent: a dead agent fails the swap in seconds, not after
+        # wait_timeout.
+        watch = service_manager.GiveUpWatch(self.svc, [vrouter.AGENT_PROGRAM])
         if self.params['wait']:
             port = vrouter.agent_port(self.params['agent_conf'])
             client = vrouter.introspect_client(self.params['introspect_host'], port)
-            self._step('xmpp_up', self._wait_xmpp, client)
+            self._step('xmpp_up', self._wait_xmpp, client, watch)
             if self.params['route_check'] == 'previous' and baseline is not None:
-                self._step('routes_back', self._wait_routes, client, baseline)
+                self._step('routes_back', self._wait_routes, client, baseline, watch)
         self.result['timings']['outage'] = round(time.monotonic() - started, 3)
         if self.params['wait']:
             # Forwarding is back; the swap is done when supervisor (or systemd) also calls
             # the daemons up: an agent still in STARTING may yet exit, BACKOFF and be lost.
-            self._step('running', self._wait_running, before)
+            self._step('running', self._wait_running, before, watch)
         after = self._snapshot(names)
+        self.result['version'] = _agent_version(after)
         self._step('record', self._record, after, 'done')
 
     # -- steps -----------------------------------------------------------------------------
@@ -475,8 +570,15 @@ class Swap:
         started = time.monotonic()
         try:
             return func(*args)
-        except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
+        except (pkg_manager.PackageError, service_manager.ServiceError,
+                vrouter.CommandTimeout) as exc:
             raise StepFailed(name, str(exc), command=exc.to_dict())
+        except service_manager.GaveUp as exc:
+            log = _tail(_program_logs(exc.program), lines=5)
+            said = '; its log (%s) ends: %s' % (log['path'], ' | '.join(log['lines'])) \
+                if log else '; its log is empty'
+            raise StepFailed(name, '%s: stopped waiting%s' % (exc, said),
+                             gave_up=exc.to_dict())
         except WaitTimeout as exc:
             raise StepFailed(name, str(exc), wait=exc.to_dict())
         except (OSError, IntrospectError) as exc:
@@ -486,7 +588,10 @@ class Swap:
 
     def _install(self, changes):
         wanted = dict((name, change['to']) for name, change in changes.items())
-        _out, downloaded = self.pkg.install(wanted, exclude=vrouter.PROTECTED_PACKAGES)
+        with self.run_cmd.limited(self.params['install_timeout'],
+                                  'the package manager (its lock, a download or a maintainer '
+                                  'script); the old agent still runs'):
+            _out, downloaded = self.pkg.install(wanted, exclude=vrouter.PROTECTED_PACKAGES)
         self.result['downloaded'] = downloaded
 
     def _write_conf(self):
@@ -502,58 +607,83 @@ class Swap:
 
     def _stop_companions(self, before):
         for name in sorted(self._running_before(before) - set([vrouter.AGENT_PROGRAM])):
-            self.svc.stop_program(name)
+            with self.run_cmd.limited(self.params['service_timeout'], '%s to stop' % name):
+                self.svc.stop_program(name)
 
     def _stop_agent_first(self, before):
         # From the snapshot, not a new status query: this runs inside the outage.
         if vrouter.AGENT_PROGRAM in self._running_before(before):
-            self.svc.stop_program(vrouter.AGENT_PROGRAM)
-        self.svc.stop()
+            with self.run_cmd.limited(self.params['service_timeout'],
+                                      '%s to stop' % vrouter.AGENT_PROGRAM):
+                self.svc.stop_program(vrouter.AGENT_PROGRAM)
+        with self.run_cmd.limited(self.params['service_timeout'],
+                                  'the vRouter service (%s) to stop its daemons and exit'
+                                  % _service_name(self.svc)):
+            self.svc.stop()
+
+    def _start(self):
+        with self.run_cmd.limited(self.params['service_timeout'],
+                                  'the vRouter service (%s) to start' % _service_name(self.svc)):
+            self.svc.start()
 
     def _unload_kmod(self):
-        if not vrouter.lsmod(self.module.run_command)['loaded']:
+        if not vrouter.lsmod(self.run_cmd)['loaded']:
             return
-        rc, out, err = self.module.run_command(['rmmod', '-w', 'vrouter'])
-        if rc != 0 and vrouter.lsmod(self.module.run_command)['loaded']:
+        try:
+            with self.run_cmd.limited(self.params['kmod_timeout'],
+                                      'the vrouter module to have no users (a process still '
+                                      'holds it: a leftover agent or a vRouter utility)'):
+                rc, out, err = self.run_cmd(['rmmod', '-w', 'vrouter'])
+        except vrouter.CommandTimeout as exc:
+            kmod = vrouter.lsmod(self.run_cmd)
+            raise StepFailed('kmod', '%s; lsmod: vrouter %s' % (
+                exc, 'used by %d' % kmod['used_by'] if kmod['loaded'] else 'no longer loaded'),
+                command=exc.to_dict())
+        if rc != 0 and vrouter.lsmod(self.run_cmd)['loaded']:
             raise StepFailed('kmod', 'rmmod -w vrouter failed (rc=%s): %s'
                              % (rc, (err or out).strip()))
 
-    def _wait_xmpp(self, client):
+    def _wait_xmpp(self, client, watch):
         targets = [s.split(':')[0] for s in self.params['control_servers'] or []]
         if self.params['rollback']:
             targets = vrouter.servers_view(vrouter.read_conf_values(
                 self.params['agent_conf'], vrouter.AGENT_KEYS))['control_servers']
             targets = [s.split(':')[0] for s in targets]
-        peers = wait_for(lambda: vrouter.xmpp_peers(client), self.params['wait_timeout'],
-                         self.params['wait_interval'],
+
+        def ready(peers):
+            return vrouter.xmpp_ready(peers, targets)
+        peers = wait_for(_watched(lambda: vrouter.xmpp_peers(client), ready, watch),
+                         self.params['wait_timeout'], self.params['wait_interval'],
                          'XMPP Established to %s' % (', '.join(targets) or 'a control node'),
-                         until=lambda peers: vrouter.xmpp_ready(peers, targets),
-                         retry_on=(IntrospectError,))
+                         until=ready, retry_on=(IntrospectError,))
         self.result['xmpp'] = peers
 
-    def _wait_running(self, before):
+    def _wait_running(self, before, watch):
         wanted = self._running_before(before) | set([vrouter.AGENT_PROGRAM])
+        watch.programs = sorted(wanted)
 
         def not_running():
             programs = self.svc.programs()
+            watch.judge(programs)     # FATAL at once, EXITED once it lasts: no point waiting
             return dict((name, programs.get(name, 'absent')) for name in sorted(wanted)
                         if programs.get(name) != 'RUNNING')
         wait_for(not_running, self.params['wait_timeout'], self.params['wait_interval'],
                  'RUNNING for %s' % ', '.join(sorted(wanted)),
                  until=lambda left: not left, retry_on=(service_manager.ServiceError,))
 
-    def _wait_routes(self, client, baseline):
+    def _wait_routes(self, client, baseline, watch):
         def missing():
             current = vrouter.agent_routes(client)
             self.result['routes']['after'] = vrouter.route_summary(current)
             return vrouter.missing_routes(baseline, current)
-        wait_for(missing, self.params['wait_timeout'], self.params['wait_interval'],
+        wait_for(_watched(missing, lambda left: not left, watch),
+                 self.params['wait_timeout'], self.params['wait_interval'],
                  'the %d routes held before the swap' % len(baseline),
                  until=lambda left: not left, retry_on=(IntrospectError,))
 
     # -- state -----------------------------------------------------------------------------
     def _snapshot(self, names):
-        return vrouter.snapshot(self.pkg, self.svc, self.module.run_command, names,
+        return vrouter.snapshot(self.pkg, self.svc, self.run_cmd, names,
                                 self.params['agent_conf'], self.params['nodemgr_conf'],
                                 self.tor_confs)
 
@@ -599,6 +729,7 @@ class Swap:
             snap = self._snapshot(names)
             previous = (vrouter.previous_state(self.fact) or {}).get('versions')
             host_state = dict(summary=vrouter.describe_host(snap, self.wanted, previous),
+                              version=_agent_version(snap),
                               service=snap['service'], packages=snap['packages'],
                               kmod=snap['kmod'], agent_conf=snap['agent_conf'])
         except Exception as exc:  # pylint: disable=broad-except
@@ -623,6 +754,36 @@ class Swap:
                       updated_at=vrouter.now())
         self.fact['vrouter'] = record
         vrouter.write_fact(self.params['fact_file'], self.fact)
+
+
+def _service_name(svc):
+    return svc.service if svc.kind == 'supervisor' else ', '.join(svc.units)
+
+
+def _agent_version(snap):
+    return (snap['packages'].get(vrouter.AGENT_PROGRAM) or {}).get('version')
+
+
+def _watched(probe, until, watch):
+    """``probe`` that, while its answer is not ``until`` yet (or the agent does not answer),
+    lets ``watch`` ask whether the service manager gave up on the daemon (GaveUp ends the
+    wait: wait_for does not retry it)."""
+    def check():
+        try:
+            value = probe()
+        except IntrospectError:
+            watch.poll()
+            raise
+        if not until(value):
+            watch.poll()
+        return value
+    return check
+
+
+def _program_logs(program):
+    if program == vrouter.AGENT_PROGRAM:
+        return AGENT_LOGS
+    return ('/var/log/contrail/%s-stdout.log' % program, '/var/log/contrail/%s.log' % program)
 
 
 def _package_diff(changes):
@@ -652,16 +813,16 @@ def main():
     names = [vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
     try:
         swap = Swap(module)
-    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError,
-            OSError) as exc:
+    except (vrouter.VrouterError, vrouter.CommandTimeout, pkg_manager.PackageError,
+            service_manager.ServiceError, OSError) as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'))
     try:
         result = swap.run()
     except StepFailed as exc:
         swap.fail(exc.step, str(exc), names + list(swap.wanted), **exc.details)
-    except (vrouter.VrouterError, pkg_manager.PackageError, service_manager.ServiceError,
-            OSError) as exc:
+    except (vrouter.VrouterError, vrouter.CommandTimeout, pkg_manager.PackageError,
+            service_manager.ServiceError, OSError) as exc:
         module.fail_json(msg=str(exc), failed_step='validate',
                          host_state=dict(summary='unchanged'), **swap.result)
     module.exit_json(**result)

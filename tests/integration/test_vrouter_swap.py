@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -93,6 +94,75 @@ def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, bro
     rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
     assert not rollback.get('failed'), rollback.get('msg')
     assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+
+
+#: Seconds since supervisor's last "gave up: contrail-vrouter-agent entered FATAL state" line,
+#: on the compute's own clock (supervisord logs local time).
+SINCE_FATAL = """
+import datetime, time
+lines = [l for l in open('/var/log/contrail/supervisord-vrouter.log')
+         if 'gave up: contrail-vrouter-agent entered FATAL state' in l]
+stamp = datetime.datetime.strptime(lines[-1][:23], '%Y-%m-%d %H:%M:%S,%f')
+print(time.time() - time.mktime(stamp.timetuple()) - stamp.microsecond / 1e6)
+"""
+
+
+def test_a_dead_agent_fails_the_swap_in_seconds_and_is_rolled_back(lab, compute, broken_repo,
+                                                                  run_on):
+    """Issue 14 (1): the swap sees supervisor give up on the agent (FATAL ~6 s after the start,
+    startretries 3) and fails then, not after wait_timeout; the rollback has the compute's
+    routes back within 15 s of the FATAL."""
+    args = dict(UPGRADE, version=broken_repo, require_prestaged=False, wait_timeout=180)
+    started = time.monotonic()
+    result = run_on(compute, 'vrouter_swap', args)
+    assert result['failed'] and result['failed_step'] == 'xmpp_up', result.get('msg')
+    assert time.monotonic() - started < 60, 'the swap waited for wait_timeout'
+    assert result['gave_up']['program'] == 'contrail-vrouter-agent'
+    assert result['gave_up']['state'] == 'FATAL' and 'contrail-vrouter-agent is FATAL' in result['msg']
+    assert 'libtbb' in result['msg']                       # the tail of the agent's log
+    assert result['timings']['xmpp_up'] < 15, result['timings']
+    assert result['host_state']['version'] == BROKEN and 'agent %s' % BROKEN in result['msg']
+    since_fatal = float(lab.exec(compute, 'python3', '-c', SINCE_FATAL).stdout)
+
+    rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
+    assert not rollback.get('failed'), rollback.get('msg')
+    assert rollback['version'] == V1
+    timings = rollback['timings']
+    routes_back = since_fatal + sum(timings.get(k, 0) for k in ('record', 'install', 'conf',
+                                                                'prestop', 'outage'))
+    assert routes_back < 15, (since_fatal, timings)
+    info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert info['version'] == V1 and established(info) == [V1_CONTROL]
+
+
+def test_v2_installed_by_hand_under_a_running_v1_agent_is_swapped_in_one_run(lab, compute,
+                                                                             run_on):
+    """Issue 14 (2): what a swap killed after its install leaves (v2 packages, the v1 agent
+    still running on the v1 module) completes on the first re-run: the loaded module, not the
+    package plan, decides the reload, and the outage is a normal one."""
+    before = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert before['kmod']['loaded'] and before['kmod']['version'] == V1, before['kmod']
+    pins = ' '.join('%s=%s' % (name, V2) for name in sorted(before['packages']))
+    lab.exec(compute, 'sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q '
+             '--allow-downgrades --no-install-recommends -o Dpkg::Options::=--force-confdef '
+             '-o Dpkg::Options::=--force-confold %s' % pins, timeout=300)
+    by_hand = run_on(compute, 'vrouter_info', {})
+    assert set(p['version'] for p in by_hand['packages'].values()) == {V2}
+    assert by_hand['service']['programs']['contrail-vrouter-agent'] == 'RUNNING'
+    assert by_hand['kmod']['version'] == V1 and established(by_hand) == [V1_CONTROL]
+
+    preview = run_on(compute, 'vrouter_swap', UPGRADE, check=True)
+    assert preview['changed'] and preview['plan']['packages'] == {}
+    assert preview['plan']['kmod']['reload'] and V1 in preview['plan']['kmod']['reason']
+
+    swap = run_on(compute, 'vrouter_swap', UPGRADE)
+    assert swap['changed'] and not swap.get('failed'), swap.get('msg')
+    assert 'kmod' in swap['timings'] and swap['version'] == V2
+    assert swap['timings']['outage'] < 15, swap['timings']
+    after = run_on(compute, 'vrouter_info', {})
+    assert after['service']['programs']['contrail-vrouter-agent'] == 'RUNNING'
+    assert after['kmod']['version'] == V2 and established(after) == [V2_CONTROL]
+    assert not run_on(compute, 'vrouter_swap', UPGRADE)['changed']
 
 
 def test_collectors_switch_and_revert(compute, run_on):

@@ -182,5 +182,98 @@ def test_describe_host():
                 service={'state': 'stopped'}, kmod={'loaded': False},
                 agent_conf={'CONTROL-NODE/servers': 'x:5269'})
     assert vrouter.describe_host(snap, {'a': V2, 'b': V2}, {'a': V1, 'b': V1}) == (
-        'vrouter stopped; packages: 1/2 at target, 1 at previous version; '
+        'vrouter stopped; agent not installed; packages: 1/2 at target, 1 at previous version; '
         'not configured: b half-configured; kmod not loaded; agent conf 4.x')
+
+
+def test_describe_host_names_the_agent_version_and_the_loaded_module():
+    snap = dict(packages={'contrail-vrouter-agent': {'version': V1, 'status': 'installed'}},
+                service={'state': 'running', 'programs': {'contrail-vrouter-agent': 'RUNNING'}},
+                kmod={'loaded': True, 'version': V1}, agent_conf={'DISCOVERY/server': 'x'})
+    assert vrouter.describe_host(snap, {'contrail-vrouter-agent': V1}) == (
+        'vrouter running; agent %s; packages: 1/1 at target; kmod %s loaded; agent conf 3.x'
+        % (V1, V1))
+
+
+# -- the loaded kernel module (issue 14: a resumed swap started v2 on the v1 module) ----------
+
+def test_parse_vrouter_info():
+    lab = 'vRouter version: {"build-info": [{"build-version": "3.2.14.0-37", "build-hostname": "lab"}]}'
+    assert vrouter.parse_vrouter_info(lab) == V1
+    real = ('vRouter version: {"build-info" : [{"build-time" : "2017-11-02 02:13:03.528915", '
+            '"build-hostname" : "b", "build-version" : "4.0.3.0", "build-number" : "62"}]}')
+    assert vrouter.parse_vrouter_info(real) == V2
+    assert vrouter.parse_vrouter_info('Error: vrouter kernel module not loaded') is None
+    assert vrouter.parse_vrouter_info(None) is None
+
+
+def test_same_build_and_kmod_target():
+    assert vrouter.upstream('1:4.0.3.0-62') == '4.0.3.0'
+    assert vrouter.same_build(V2, V2) and not vrouter.same_build(V1, V2)
+    assert vrouter.same_build('4.0.3.0', V2) and not vrouter.same_build('4.0.3.0-63', V2)
+    assert vrouter.kmod_target({'contrail-vrouter-agent': V2, 'contrail-vrouter-dkms': V1}) == V1
+    assert vrouter.kmod_target({'contrail-vrouter-4.4.0-116-generic': V2,
+                                'contrail-vrouter-agent': V1}) == V2
+    assert vrouter.kmod_target({'contrail-vrouter-agent': V2}) == V2
+    assert vrouter.kmod_target({'contrail-nodemgr': V2}) is None
+
+
+def test_the_loaded_module_decides_the_reload_not_the_package_plan():
+    reason = vrouter.kmod_reload_reason
+    loaded_v1 = dict(loaded=True, version=V1)
+    # resumed: the packages are at target already, the v1 module still loaded
+    assert 'is %s' % V1 in reason(loaded_v1, V2, packages_change=False, unfinished=None)
+    # the module is the target's: no reload, even when packages change
+    assert reason(dict(loaded=True, version=V2), V2, True, 'in_progress') is None
+    assert reason(dict(loaded=False), V2, True, None) is None          # the start loads it
+    # the module does not tell its build: srcversion, then the plan, then the record
+    unknown = dict(loaded=True, version=None, srcversion='AB', installed_srcversion='CD')
+    assert 'not the installed one' in reason(unknown, V2, False, None)
+    same = dict(unknown, installed_srcversion='AB')
+    assert reason(same, V2, False, None) is None
+    assert 'packages change' in reason(same, V2, True, None)
+    assert 'did not finish (in_progress)' in reason(same, V2, False, 'in_progress')
+
+
+def test_kmod_state_reads_the_loaded_build(monkeypatch, tmp_path):
+    monkeypatch.setattr(vrouter, 'which', lambda name: '/sbin/%s' % name)
+    (tmp_path / 'srcversion').write_text('1A2B\n')
+    answers = {'lsmod': 'Module  Size  Used by\nvrouter 385024 1\n',
+               'modinfo': '9F8E\n',
+               'vrouter': 'vRouter version: {"build-info": [{"build-version": "%s"}]}' % V1}
+
+    def runner(args, environ_update=None):
+        return 0, answers[args[0].rsplit('/', 1)[-1]], ''
+    state = vrouter.kmod_state(runner, sys_module=str(tmp_path))
+    assert state == dict(loaded=True, used_by=1, version=V1, srcversion='1A2B',
+                         installed_srcversion='9F8E')
+    answers['lsmod'] = 'Module  Size  Used by\n'
+    assert vrouter.kmod_state(runner, sys_module=str(tmp_path))['version'] is None
+
+
+# -- commands with a time limit (issue 14: a hung compute hung the play) -------------------------
+
+def test_timed_runner_limits_every_command_and_says_what_it_waited_for():
+    now = [0.0]
+    calls = []
+
+    def run_command(args, environ_update=None):
+        calls.append(args)
+        if args[-3:] == ['hang', '-w', 'vrouter']:
+            now[0] += float(args[3])
+            return 124, '', ''
+        return (124 if args[-1] == 'exit124' else 0), 'out', ''
+    runner = vrouter.TimedRunner(run_command, '/usr/bin/timeout', clock=lambda: now[0])
+    assert runner(['lsmod']) == (0, 'out', '')
+    assert calls[-1] == ['/usr/bin/timeout', '-k', '5', '30', 'lsmod']
+    assert runner(['exit124'])[0] == 124          # its own exit code, not a timeout
+    with runner.limited(60, 'the module to have no users'):
+        with pytest.raises(vrouter.CommandTimeout) as info:
+            runner(['hang', '-w', 'vrouter'])
+    assert str(info.value) == ('hang -w vrouter did not return in 60s and was killed: it was '
+                               'waiting for the module to have no users')
+    assert info.value.to_dict()['timeout'] == 60
+    assert runner.limit == (30, 'its answer')     # the step's limit ends with the step
+    unlimited = vrouter.TimedRunner(run_command, None)
+    unlimited(['x', 'y'])
+    assert calls[-1] == ['x', 'y']
