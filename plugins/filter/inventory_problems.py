@@ -14,10 +14,13 @@ version_added: 1.0.0
 description:
   - Checks the groups and addresses an ISSU needs and returns one message per problem, so
     preflight can report every problem in one run instead of stopping at the first.
-  - Required groups must exist and be non-empty; C(issu_task) must hold exactly one host.
-  - Every host of the controller, compute and HAProxy groups needs a valid unicast IP address in
-    the host variable named by O(address_var); addresses must be unique, and the v1 and v2
-    controller groups must neither share hosts nor addresses.
+  - Required groups (O(required), by default every group an ISSU uses) must exist and be
+    non-empty; C(issu_task) must hold exactly one host.
+  - Every host of the required controller, compute and HAProxy groups needs a valid unicast IP
+    address in the host variable named by O(address_var); addresses must be unique, and the v1
+    and v2 controller groups must neither share hosts nor addresses.
+  - Each phase playbook checks the groups it uses with it before anything else runs, so a
+    missing group is refused with these messages rather than a template error.
   - Addresses are parsed with the C(netaddr) Python library on the Ansible controller.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
@@ -36,6 +39,15 @@ options:
     description: The host variable that holds each node's control-plane address.
     type: str
     default: contrail_host_ip
+  required:
+    description:
+      - The groups to check. Groups left out are neither required nor their addresses checked
+        (the report needs only C(issu_task), the compute phase no HAProxy).
+      - Each must be one of C(contrail_v1_controllers), C(contrail_v2_controllers),
+        C(contrail_computes), C(openstack_haproxy), C(issu_task).
+    type: list
+    elements: str
+    default: [contrail_v1_controllers, contrail_v2_controllers, contrail_computes, openstack_haproxy, issu_task]
 """
 
 EXAMPLES = r"""
@@ -45,6 +57,15 @@ EXAMPLES = r"""
     fail_msg: "{{ problems }}"
   vars:
     problems: "{{ groups | opencontrail.issu.inventory_problems(hostvars) }}"
+
+- name: Check only what the compute phase uses
+  ansible.builtin.assert:
+    that: problems | length == 0
+    fail_msg: "{{ problems }}"
+  vars:
+    problems: >-
+      {{ groups | opencontrail.issu.inventory_problems(hostvars,
+           required=['contrail_computes', 'contrail_v2_controllers', 'issu_task']) }}
 """
 
 RETURN = r"""
@@ -78,24 +99,35 @@ def _parse(value):
     return address
 
 
-def inventory_problems(groups, hostvars, address_var='contrail_host_ip'):
+def inventory_problems(groups, hostvars, address_var='contrail_host_ip', required=None):
     if netaddr is None:
         raise AnsibleFilterError('opencontrail.issu.inventory_problems needs the Python library '
                                  'netaddr on the Ansible controller: pip install netaddr')
+    if not isinstance(groups, dict) or not hasattr(hostvars, 'get'):
+        raise AnsibleFilterError('opencontrail.issu.inventory_problems needs the groups and hostvars '
+                                 'magic variables: groups | opencontrail.issu.inventory_problems(hostvars)')
+    required = list(REQUIRED_GROUPS if required is None else required)
+    unknown = [group for group in required if group not in REQUIRED_GROUPS]
+    if unknown:
+        raise AnsibleFilterError('opencontrail.issu.inventory_problems: unknown group(s) %s in required; '
+                                 'use %s' % (', '.join(map(str, unknown)), ', '.join(REQUIRED_GROUPS)))
     problems = []
     for group in REQUIRED_GROUPS:
-        if not groups.get(group):
+        if group in required and not groups.get(group):
             problems.append('inventory group %s is missing or empty' % group)
-    if len(groups.get('issu_task') or []) > 1:
+    if 'issu_task' in required and len(groups.get('issu_task') or []) > 1:
         problems.append('inventory group issu_task must hold exactly one host, it holds %s'
                         % ', '.join(groups['issu_task']))
 
-    shared = set(groups.get('contrail_v1_controllers') or []) & set(groups.get('contrail_v2_controllers') or [])
-    for host in sorted(shared):
-        problems.append('host %s is in both contrail_v1_controllers and contrail_v2_controllers' % host)
+    if {'contrail_v1_controllers', 'contrail_v2_controllers'} <= set(required):
+        shared = set(groups.get('contrail_v1_controllers') or []) & set(groups.get('contrail_v2_controllers') or [])
+        for host in sorted(shared):
+            problems.append('host %s is in both contrail_v1_controllers and contrail_v2_controllers' % host)
 
     owners = {}
     for group in ADDRESSED_GROUPS:
+        if group not in required:
+            continue
         for host in groups.get(group) or []:
             raw = (hostvars.get(host) or {}).get(address_var)
             if raw in (None, ''):

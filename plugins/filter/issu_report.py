@@ -15,6 +15,8 @@ description:
   - Turns the record kept by C(opencontrail.issu.issu_state) into lines of text - each phase with
     its duration, each northbound freeze window, each compute's outage and swap steps, and the
     rolling batches in order.
+  - Computes a forced finalize (C(issu_force)) left on v1 - recorded with C(left_on_v1) and not
+    on v2 since - are listed in a section of their own, with what they lose.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 options:
@@ -108,6 +110,23 @@ def batch_lines(hosts):
             for number, (batch, _at_) in enumerate(sorted(batches.items(), key=lambda item: item[1]), 1)]
 
 
+def forced_lines(record):
+    """The computes a forced finalize left on v1 and that are not on v2 since."""
+    hosts = record.get('hosts', {})
+    left = sorted(name for name, host in hosts.items()
+                  if host.get('left_on_v1') and host.get('status') != 'v2')
+    if not left:
+        return []
+    if record.get('phase') in ('finalizing', 'finalized'):
+        header = ('Left on v1 by a forced finalize (issu_force) - WITHOUT A CONTROL PLANE once v1 '
+                  'stops: routes age out, no config; move them with playbooks/issu_upgrade_computes.yml:')
+    else:
+        header = ('Left on v1 by a forced finalize (issu_force) that has not passed its point of no '
+                  'return: v1 still serves them, they lose their control plane when finalize stops it:')
+    return [header] + ['  %-20s %-12s %s' % (name, hosts[name].get('status', '?'), hosts[name].get('version') or '')
+                       for name in left]
+
+
 def issu_report(record):
     if not isinstance(record, dict) or 'phase' not in record:
         raise AnsibleFilterError('issu_report needs the record returned by opencontrail.issu.issu_state')
@@ -118,6 +137,7 @@ def issu_report(record):
     lines += freeze_lines(record.get('northbound', {})) or ['  none']
     lines.append('Computes (outage = vRouter stopped until its routes are back):')
     lines += host_lines(hosts) or ['  none recorded']
+    lines += forced_lines(record)
     batches = batch_lines(hosts)
     if batches:
         lines.append('Batches:')

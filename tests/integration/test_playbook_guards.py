@@ -5,6 +5,7 @@ import re
 import subprocess
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.lab
 
@@ -16,7 +17,7 @@ def playbook(name, *extra, inventory='inventories/lab', limit=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
                CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1',
                PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'])
-    cmd = ['ansible-playbook', '-i', inventory, 'playbooks/%s' % name]
+    cmd = ['ansible-playbook', '-i', inventory, os.path.join('playbooks', name)]  # or an absolute path
     for item in extra:
         cmd += ['-e', json.dumps(item)]
     cmd += ['--limit', limit] if limit else []
@@ -109,3 +110,110 @@ def test_finalize_refuses_while_agents_are_connected_to_v1(lab, fresh_issu):
     assert 'Freeze northbound' not in run.stdout
     after = json.loads(lab.exec('lab-v2-ctrl1', 'cat', STATE).stdout)
     assert after['phase'] == 'started' and after['northbound']['state'] == 'open'
+
+
+def write_record(lab, phase, hosts=None, steps=None):
+    record = {'version': 1, 'phase': phase, 'history': [], 'hosts': hosts or {}, 'steps': steps or {},
+              'northbound': {'state': 'open', 'since': None, 'windows': []}}
+    lab.podman('exec', '-i', 'lab-v2-ctrl1', 'sh', '-c', 'mkdir -p %s && cat > %s'
+               % (os.path.dirname(STATE), STATE), input_text=json.dumps(record))
+    return record
+
+
+def read_record(lab):
+    return json.loads(lab.exec('lab-v2-ctrl1', 'cat', STATE).stdout)
+
+
+# Issue 14: the phase playbooks check what they depend on before their first change.
+
+def lab_inventory_without(tmp_path, group):
+    """A copy of the lab inventory without one group (its hosts stay in the other groups)."""
+    hosts = yaml.safe_load(open(os.path.join(ROOT, 'inventories/lab/hosts.yml')))
+    hosts['all']['children'].pop(group)
+    inventory = tmp_path / 'inventory'
+    inventory.mkdir()
+    (inventory / 'hosts.yml').write_text(yaml.safe_dump(hosts))
+    os.symlink(os.path.join(ROOT, 'inventories/lab/group_vars'), str(inventory / 'group_vars'))
+    return str(inventory)
+
+
+@pytest.mark.parametrize('group', ['contrail_v2_controllers', 'issu_task'])
+def test_start_without_a_group_is_refused_before_anything(lab, fresh_issu, tmp_path, group):
+    run = playbook('issu_start.yml', inventory=lab_inventory_without(tmp_path, group))
+    assert run.returncode != 0
+    assert 'Inventory problem(s), nothing was changed: inventory group %s is missing or empty' % group \
+        in run.stdout, run.stdout[-3000:]
+    assert "has no attribute" not in run.stdout + run.stderr
+    assert 'opencontrail.issu.config_sync' not in run.stdout     # no backup, no hold
+    assert not record_exists(lab)
+
+
+def test_start_refuses_a_target_equal_to_the_current_version(lab, fresh_issu):
+    run = playbook('issu_start.yml', {'issu_v2_version': '3.2.14.0-37'})
+    assert run.returncode != 0
+    assert 'the target version 3.2.14.0-37 equals the current one' in run.stdout, run.stdout[-3000:]
+    for task in ('Start the ISSU', 'opencontrail.issu.config_sync', 'opencontrail.issu.bgp_peering',
+                 'opencontrail.issu.northbound'):
+        assert task not in run.stdout, task                      # no backup, hold, peering, freeze
+    assert not record_exists(lab), 'a refused start recorded starting'
+
+
+@pytest.mark.parametrize('extra, expected', [
+    ({'issu_v2_api': {'api_server_host': '10.99.0.21', 'api_server_port': 1, 'api_retries': 0}},
+     'API: Contrail config API http://10.99.0.21:1'),
+    ({'issu_asn': 65000}, 'ASN mismatch: v1 uses another ASN than issu_asn=65000'),
+])
+def test_start_refuses_a_wrong_api_or_asn_before_anything(lab, fresh_issu, extra, expected):
+    run = playbook('issu_start.yml', extra)
+    assert run.returncode != 0
+    assert "problem(s) with the ISSU's inputs, nothing was changed" in run.stdout, run.stdout[-3000:]
+    assert expected in run.stdout, run.stdout[-3000:]
+    for task in ('Start the ISSU', 'opencontrail.issu.config_sync', 'opencontrail.issu.bgp_peering'):
+        assert task not in run.stdout, task
+    assert not record_exists(lab)
+
+
+def test_the_compute_phase_refuses_a_target_equal_to_the_current_version(lab, fresh_issu):
+    record = write_record(lab, 'started')
+    run = playbook('issu_upgrade_computes.yml', {'issu_v2_version': '3.2.14.0-37'})
+    assert run.returncode != 0
+    assert 'the target version 3.2.14.0-37 equals the current one' in run.stdout, run.stdout[-3000:]
+    assert 'opencontrail.issu.vrouter' not in run.stdout        # no pre-stage, no swap
+    assert read_record(lab) == record
+
+
+FORCED_GATE = [{
+    'hosts': 'issu_task', 'gather_facts': False,
+    'tasks': [
+        {'name': 'Read the record', 'ansible.builtin.include_role': {'name': 'opencontrail.issu.state'},
+         'vars': {'state_expect': ['started']}},
+        {'name': 'The gate, forced', 'ansible.builtin.include_role': {
+            'name': 'opencontrail.issu.finalize', 'tasks_from': 'gate.yml'},
+         'vars': {'finalize_confirm': True, 'finalize_force': True}},
+    ],
+}]
+
+
+def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, tmp_path):
+    """The gate alone (a whole forced finalize would decommission the lab's v1): the record says
+    every compute is on v2, v1's introspect shows the agents still on v1. Forced, the gate goes
+    on, records them as left on v1 (status v1) and says so in a task reported changed; the
+    report lists them."""
+    on_v2 = dict((name, {'status': 'v2', 'version': '4.0.3.0-62'})
+                 for name in ('lab-compute1', 'lab-compute2', 'lab-compute3'))
+    write_record(lab, 'started', hosts=on_v2)
+    gate = tmp_path / 'gate.yml'
+    gate.write_text(json.dumps(FORCED_GATE))
+    run = playbook(str(gate))
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(r'^changed: \[lab-v2-ctrl1\] => \{\n\s+"msg": "WARNING: issu_force', run.stdout, re.M), run.stdout[-3000:]
+    hosts = read_record(lab)['hosts']
+    for name in on_v2:
+        assert hosts[name]['status'] == 'v1' and hosts[name]['left_on_v1'], hosts
+    assert read_record(lab)['phase'] == 'started'
+    report = playbook('issu_report.yml')
+    assert 'Left on v1 by a forced finalize (issu_force) that has not passed its point of no return' \
+        in report.stdout, report.stdout[-3000:]
+    for name in on_v2:
+        assert re.search(r'"  %s\s+v1' % name, report.stdout), report.stdout[-3000:]
+

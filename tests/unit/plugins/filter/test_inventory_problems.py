@@ -1,4 +1,5 @@
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.opencontrail.issu.plugins.filter.inventory_problems import inventory_problems
 
@@ -58,3 +59,45 @@ def test_duplicate_compute_addresses():
 def test_host_in_both_controller_groups():
     groups = dict(GROUPS, contrail_v2_controllers=['v2a', 'v1b'])
     assert 'host v1b is in both contrail_v1_controllers and contrail_v2_controllers' in inventory_problems(groups, HOSTVARS)
+
+
+@pytest.mark.parametrize('missing', sorted(GROUPS))
+def test_each_missing_group_is_named(missing):
+    groups = dict(GROUPS)
+    groups.pop(missing)
+    assert inventory_problems(groups, HOSTVARS) == ['inventory group %s is missing or empty' % missing]
+
+
+def test_only_the_required_groups_are_checked():
+    # The report needs issu_task only; the compute phase no HAProxy: neither the missing groups
+    # nor the addresses of the groups it does not use are problems.
+    groups = {'issu_task': ['v2a'], 'contrail_computes': ['c1'], 'openstack_haproxy': ['os']}
+    hostvars = dict(HOSTVARS, os={})
+    assert inventory_problems(groups, hostvars, required=['issu_task']) == []
+    assert inventory_problems(groups, hostvars, required=['contrail_computes', 'contrail_v2_controllers',
+                                                          'issu_task']) == [
+        'inventory group contrail_v2_controllers is missing or empty']
+    assert inventory_problems(groups, hostvars, required=['openstack_haproxy']) == [
+        'host os (openstack_haproxy) has no contrail_host_ip']
+
+
+def test_required_issu_task_must_be_one_host():
+    groups = dict(GROUPS, issu_task=['v2a', 'v1a'])
+    assert inventory_problems(groups, HOSTVARS, required=['issu_task']) == [
+        'inventory group issu_task must hold exactly one host, it holds v2a, v1a']
+    assert inventory_problems({}, {}, required=['issu_task']) == ['inventory group issu_task is missing or empty']
+
+
+def test_controller_overlap_needs_both_groups_required():
+    groups = dict(GROUPS, contrail_v2_controllers=['v2a', 'v1b'])
+    assert inventory_problems(groups, HOSTVARS, required=['contrail_v2_controllers', 'issu_task']) == []
+
+
+def test_unknown_required_group_is_an_error():
+    with pytest.raises(AnsibleFilterError, match='unknown group'):
+        inventory_problems(GROUPS, HOSTVARS, required=['issu_tasks'])
+
+
+def test_wrong_input_is_an_error():
+    with pytest.raises(AnsibleFilterError, match='groups and hostvars'):
+        inventory_problems(['issu_task'], HOSTVARS)

@@ -48,3 +48,30 @@ def test_incomplete_phase_and_open_freeze_are_loud():
 def test_rejects_other_input():
     with pytest.raises(AnsibleFilterError):
         issu_report({'no': 'phase'})
+
+
+FORCED = dict(RECORD, hosts=dict(
+    RECORD['hosts'],
+    c4={'status': 'v1', 'left_on_v1': 'left on v1 by a forced finalize'},
+    c5={'status': 'failed', 'version': '3.2', 'left_on_v1': 'left on v1 by a forced finalize'},
+    c6={'status': 'v2', 'version': '4.0', 'left_on_v1': 'left on v1 by a forced finalize'}))
+
+
+def test_computes_left_on_v1_by_a_forced_finalize_stay_visible():
+    lines = issu_report(FORCED)
+    start = next(i for i, l in enumerate(lines) if l.startswith('Left on v1 by a forced finalize'))
+    assert 'WITHOUT A CONTROL PLANE' in lines[start] and 'routes age out, no config' in lines[start]
+    assert [l.split()[:2] for l in lines[start + 1:start + 3]] == [['c4', 'v1'], ['c5', 'failed']]
+    # moved to v2 since: no longer listed
+    assert not any(l.startswith('  c6 ') for l in lines[start + 1:])
+    assert lines[-3:] == ['Batches:', '  1. c1', '  2. c2, c3']
+
+
+def test_forced_computes_before_the_point_of_no_return():
+    lines = issu_report(dict(FORCED, phase='started'))
+    header = next(l for l in lines if l.startswith('Left on v1 by a forced finalize'))
+    assert 'not passed its point of no return' in header
+
+
+def test_no_forced_section_without_forced_computes():
+    assert not any(l.startswith('Left on v1') for l in issu_report(RECORD))
