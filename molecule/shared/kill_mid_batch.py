@@ -17,6 +17,18 @@ def hosts():
     return json.loads(proc.stdout).get('hosts', {}) if proc.returncode == 0 else {}
 
 
+def kill_modules():
+    """Over SSH a killed playbook takes its modules down with it (the session's hang-up);
+    podman exec leaves them running in the container. Kill them as SSH would, so no orphaned
+    swap races the re-run."""
+    names = subprocess.run(['podman', 'ps', '--format', '{{.Names}}'], capture_output=True,
+                           text=True, check=False).stdout.split()
+    for name in names:
+        if name.startswith('lab-compute') or name.startswith('lab-v2-ctrl'):
+            subprocess.run(['podman', 'exec', name, 'pkill', '-KILL', '-f', 'ansible-tmp-'],
+                           capture_output=True, check=False)
+
+
 def main(playbook):
     run = subprocess.Popen(['ansible-playbook', playbook], start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -26,6 +38,7 @@ def main(playbook):
         if 'v2' in statuses and 'upgrading' in statuses:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
+            kill_modules()
             print('killed mid-batch after %.1f s: %s' % (time.monotonic() - start, json.dumps(hosts())))
             return 0
         time.sleep(0.1)

@@ -41,7 +41,7 @@ def run(cmd, timeout=1500):
                CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1')
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
                           check=False)
-    tail = (proc.stdout + proc.stderr)[-8000:]
+    tail = (proc.stdout + proc.stderr)[-20000:]
     assert proc.returncode == 0, '%s failed (rc=%s):\n%s' % (' '.join(cmd), proc.returncode, tail)
     return proc.stdout
 
