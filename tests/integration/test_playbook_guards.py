@@ -217,3 +217,25 @@ def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, t
     for name in on_v2:
         assert re.search(r'"  %s\s+v1' % name, report.stdout), report.stdout[-3000:]
 
+
+
+def test_a_compute_whose_pre_stage_fails_is_recorded_and_stops_the_phase(lab, fresh_issu, tmp_path):
+    """A pre-stage failure used to drop the compute out of the rolling play silently: the others
+    were upgraded even with max_fail_percentage 0 and the record never listed it."""
+    write_record(lab, 'started')
+    hosts = yaml.safe_load(open(os.path.join(ROOT, 'inventories/lab/hosts.yml')))
+    hosts['all']['children']['contrail_computes']['hosts']['lab-compute2']['vrouter_packages'] = \
+        ['contrail-vrouter-agent', 'contrail-no-such-package']
+    inventory = tmp_path / 'inventory'
+    inventory.mkdir()
+    (inventory / 'hosts.yml').write_text(yaml.safe_dump(hosts))
+    os.symlink(os.path.join(ROOT, 'inventories/lab/group_vars'), str(inventory / 'group_vars'))
+    run = playbook('issu_upgrade_computes.yml', inventory=str(inventory))
+    assert run.returncode != 0
+    assert 'The pre-stage of lab-compute2 failed, nothing was changed on it' in run.stdout, run.stdout[-3000:]
+    assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
+    record = read_record(lab)
+    assert record['hosts']['lab-compute2']['status'] == 'failed', record['hosts']
+    assert record['hosts']['lab-compute2']['error'].startswith('pre-stage:')
+    assert 'contrail-no-such-package' in record['hosts']['lab-compute2']['error']
+    assert set(record['hosts']) == {'lab-compute2'}
