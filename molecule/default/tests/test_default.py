@@ -51,19 +51,29 @@ def test_v1_stopped_and_removed_from_v2_config():
     assert 'lab-v1-ctrl1' not in routers and 'lab-v2-ctrl1' in routers
 
 
-def _names(rtype, address=L.V2_CTRL):
-    return sorted(o['fq_name'][-1] for o in L.api_get(address, '/%ss' % rtype)['%ss' % rtype])
-
-
 def test_v2_holds_its_own_node_objects_and_none_of_v1s():
-    """As provision_issu.py leaves a cluster: pre-sync pruned v2's own node objects, finalize
-    registers them again with their addresses and removes v1's."""
-    for rtype in ('config-node', 'analytics-node', 'database-node'):
-        nodes = L.api_get(L.V2_CTRL, '/%ss?detail=true' % rtype)['%ss' % rtype]
-        prop = '%s_ip_address' % rtype.replace('-', '_')
-        assert [(n[rtype]['fq_name'][-1], n[rtype][prop]) for n in nodes] == \
-            [('lab-v2-ctrl1', L.V2_CTRL)], rtype
-    assert _names('virtual-router') == L.COMPUTES
+    """As provision_issu.py leaves a cluster, read with the official vnc_api client: pre-sync
+    pruned v2's own node objects, finalize registers them again with their addresses and
+    removes v1's; every compute has its virtual-router."""
+    from vnc_api import vnc_api
+    client = vnc_api.VncApi(api_server_host=L.V2_CTRL, api_server_port=8082)
+    for kind in ('config_node', 'analytics_node', 'database_node'):
+        nodes = getattr(client, kind + 's_list')(detail=True)
+        assert [(n.get_fq_name()[-1], getattr(n, 'get_%s_ip_address' % kind)()) for n in nodes] == \
+            [('lab-v2-ctrl1', L.V2_CTRL)], kind
+    routers = [r.get_fq_name()[-1] for r in client.bgp_routers_list(detail=True)
+               if r.get_bgp_router_parameters().get_router_type() == 'control-node']
+    assert routers == ['lab-v2-ctrl1']
+    assert sorted(v.get_fq_name()[-1] for v in client.virtual_routers_list(detail=True)) == L.COMPUTES
+
+
+def test_agents_and_v2_control_node_are_functional():
+    """Healthy by Contrail's own measure after the ISSU: NodeStatus Functional everywhere."""
+    for address, port in [(L.V2_CTRL, 8083)] + [('10.99.0.%d' % (100 + i), 8085) for i in (1, 2, 3)]:
+        root = L.introspect(address, port, 'SandeshUVECacheReq?x=NodeStatus')
+        states = [(p.findtext('module_id'), p.findtext('state'), p.findtext('description'))
+                  for p in root.iter('ProcessStatus')]
+        assert states and all(state == 'Functional' for _m, state, _d in states), (address, states)
 
 
 def test_northbound_opened_only_after_run_sync_bound_its_queue():
