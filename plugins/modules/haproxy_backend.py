@@ -669,7 +669,7 @@ def edit_config(lines, wanted, new_lines=None):
         if not lines[at].endswith('\n'):
             lines[at] += '\n'
         lines.insert(at + 1, ('%sserver %s %s %s' % (indent, server, format_address(ip, port),
-                                                   options)).rstrip() + '\n')
+                                                     options)).rstrip() + '\n')
     return lines
 
 
@@ -776,7 +776,7 @@ class HAProxyBackend:
             return ''
         return dynamic_options(config_server_options(config_lines, backend) or [],
                                'first server line of %s in %s' % (backend,
-                                                                   self.params['config_file']))
+                                                                  self.params['config_file']))
 
     def plan_config(self, lines, wanted_addresses, added, present, before, after):
         """Fill the config_file views; return the edited lines (None when not managed).

@@ -237,7 +237,7 @@ def third_v2_server(backend_servers):
 
 
 def test_switch_to_more_v2_servers_adds_them_and_survives_reload(haproxy, run_module,
-                                                                  backend_servers, third_v2_server):
+                                                                 backend_servers, third_v2_server):
     """2 v1 -> 3 v2 inside a freeze: the backend ends on the three v2 servers, none of v1."""
     port = backend_servers['api_port']
     v2 = ['%s:%d' % (ip, port) for ip in haproxy.V2_API] + [third_v2_server]

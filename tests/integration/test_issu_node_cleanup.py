@@ -52,7 +52,7 @@ def v2_nodes(api, scratch_routers):
 
 
 def test_leaves_v2s_nodes_and_none_of_v1s_as_after_pre_sync(run_module, v2_api, api, scratch_routers,
-                                                           v2_nodes):
+                                                            v2_nodes):
     side = api['v2']
     old, mx = scratch_routers + 'old-cn', scratch_routers + 'mx'
     _router(side, old, '10.99.0.205', 'control-node')

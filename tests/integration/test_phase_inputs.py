@@ -180,7 +180,7 @@ def _assert_start_refused_before_starting(run, tmp_path, *expected):
     assert tasks[-1] == 'opencontrail.issu.preflight : Refuse to go on with wrong inputs', tasks
     # read the phase, then the input checks: no 'starting', backup, hold, peering, freeze
     assert not [task for task in tasks if task.startswith(('opencontrail.issu.config_sync', 'opencontrail.issu.bgp_peering',
-                                                            'opencontrail.issu.northbound', 'Start the ISSU'))], tasks
+                                                           'opencontrail.issu.northbound', 'Start the ISSU'))], tasks
     assert not (tmp_path / 'state.json').exists()
 
 

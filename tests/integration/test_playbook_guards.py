@@ -218,7 +218,6 @@ def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, t
         assert re.search(r'"  %s\s+v1' % name, report.stdout), report.stdout[-3000:]
 
 
-
 def test_a_compute_whose_pre_stage_fails_is_recorded_and_stops_the_phase(lab, fresh_issu, tmp_path):
     """A pre-stage failure used to drop the compute out of the rolling play silently: the others
     were upgraded even with max_fail_percentage 0 and the record never listed it."""

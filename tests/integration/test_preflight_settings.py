@@ -187,7 +187,7 @@ def test_settings_that_are_not_numbers_or_booleans_are_refused_by_name(collectio
     ('issu_abort.yml', 'issu_force=abc', 'opencontrail.issu.state'),
 ])
 def test_phase_playbooks_refuse_a_bad_setting_before_anything_else(collections_path, tmp_path,
-                                                                    playbook, extra, next_task):
+                                                                   playbook, extra, next_task):
     inventory = _inventory(tmp_path, {'issu_task': ['node1'], 'contrail_computes': ['node2'],
                                       'contrail_v1_controllers': ['node3'],
                                       'contrail_v2_controllers': ['node1'], 'openstack_haproxy': []})

@@ -108,7 +108,7 @@ print(time.time() - time.mktime(stamp.timetuple()) - stamp.microsecond / 1e6)
 
 
 def test_a_dead_agent_fails_the_swap_in_seconds_and_is_rolled_back(lab, compute, broken_repo,
-                                                                  run_on):
+                                                                   run_on):
     """Issue 14 (1): the swap sees supervisor give up on the agent (FATAL ~6 s after the start,
     startretries 3) and fails then, not after wait_timeout; the rollback has the compute's
     routes back within 15 s of the FATAL."""

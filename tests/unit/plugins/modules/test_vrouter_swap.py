@@ -417,7 +417,7 @@ def test_a_failed_rollback_names_the_version_the_host_is_on(host):
     ('rmmod', 'kmod', 'kmod_timeout', 'the vrouter module to have no users'),
 ])
 def test_a_hung_command_fails_its_step_saying_what_it_waited_for(host, command, step, limit,
-                                                                  waits_for):
+                                                                 waits_for):
     host.hang.add(command)
     if command == 'rmmod':
         host.holders = 2
