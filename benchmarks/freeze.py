@@ -1,0 +1,165 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Northbound freezes as the official vnc_api client sees them, at a given lab size.
+
+Brings up the lab at the size asked (``labctl up``), writes an inventory that follows it, and
+runs the ISSU (start, computes, finalize) while a writer using the official ``vnc_api`` client
+(the one Neutron's Contrail plugin uses: it retries an HTTP 503 thirty times a second apart,
+then raises) creates a virtual-network through the VIP every ``--interval`` seconds. Prints one
+JSON document: per freeze the record's window, the client's longest write that overlapped it,
+the client errors; and whether every acknowledged write is present in v2 at the end.
+
+    .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--keep]
+
+Needs podman and the lab's images (make lab-images). No assertion on times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VIP, V2_API = '10.99.0.5', '10.99.0.21'
+ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
+           ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
+           PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'])
+
+
+def labctl(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'labctl')] + list(args),
+                          env=ENV, capture_output=True, text=True, check=True).stdout
+
+
+def inventory(directory, computes, v1, v2):
+    """The lab inventory at this size (group_vars shared with inventories/lab)."""
+    def hosts(prefix, base, count):
+        return dict(('%s%d' % (prefix, i), {'contrail_host_ip': '10.99.0.%d' % (base + i)})
+                    for i in range(1, count + 1))
+    groups = {
+        'contrail_v1_controllers': {'hosts': hosts('lab-v1-ctrl', 10, v1)},
+        'contrail_v2_controllers': {'hosts': hosts('lab-v2-ctrl', 20, v2)},
+        'issu_task': {'hosts': {'lab-v2-ctrl1': {}}},
+        'contrail_computes': {'hosts': hosts('lab-compute', 100, computes)},
+        'openstack_haproxy': {'hosts': {'lab-openstack': {'contrail_host_ip': VIP}}},
+        'openstack_neutron': {'hosts': {'lab-openstack': {}}},
+    }
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, 'hosts.yml'), 'w') as handle:
+        json.dump({'all': {'children': groups}}, handle, indent=1)
+    link = os.path.join(directory, 'group_vars')
+    if not os.path.exists(link):
+        os.symlink(os.path.join(ROOT, 'inventories', 'lab', 'group_vars'), link)
+    return directory
+
+
+class Writer(object):
+    """Creates a virtual-network through the VIP with the official client, timing each call."""
+
+    def __init__(self, interval):
+        from vnc_api import vnc_api
+        self.vnc_api = vnc_api
+        self.client = vnc_api.VncApi(api_server_host=VIP, api_server_port=8082)
+        self.project = self.client.project_read(fq_name=['default-domain', 'admin'])
+        self.interval = interval
+        self.calls, self.stop = [], threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.stop.is_set():
+            name = 'bench-freeze-%s' % uuid.uuid4().hex[:10]
+            began = time.time()
+            try:
+                obj_uuid = self.client.virtual_network_create(
+                    self.vnc_api.VirtualNetwork(name, parent_obj=self.project))
+                error = None
+            except Exception as exc:  # pylint: disable=broad-except
+                obj_uuid, error = None, '%s: %s' % (type(exc).__name__, exc)
+            self.calls.append({'began': began, 'ended': time.time(), 'uuid': obj_uuid, 'error': error})
+            self.stop.wait(self.interval)
+
+
+def epoch(stamp):
+    return datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def playbook(inv, name, *extra):
+    began = time.time()
+    proc = subprocess.run(['ansible-playbook', '-i', inv, os.path.join(ROOT, 'playbooks', name)] + list(extra),
+                          cwd=ROOT, env=ENV, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit('%s failed:\n%s' % (name, proc.stdout[-4000:]))
+    return round(time.time() - began, 1)
+
+
+def present_in_v2(calls):
+    from vnc_api import vnc_api
+    client = vnc_api.VncApi(api_server_host=V2_API, api_server_port=8082)
+    acked = [c['uuid'] for c in calls if c['uuid']]
+    missing = []
+    for obj_uuid in acked:
+        try:
+            client.virtual_network_read(id=obj_uuid)
+        except vnc_api.NoIdError:
+            missing.append(obj_uuid)
+    return len(acked), missing
+
+
+def freeze_report(record, calls):
+    out = []
+    for window in record['northbound']['windows']:
+        frozen, opened = epoch(window['frozen_at']), epoch(window['opened_at'])
+        overlapping = [c for c in calls if c['ended'] >= frozen and c['began'] <= opened]
+        out.append({'freeze': window.get('note'), 'record_seconds': round(opened - frozen, 2),
+                    'steps': window.get('steps', {}),
+                    'client_longest_write_seconds': round(max([c['ended'] - c['began'] for c in overlapping] or [0]), 2),
+                    'client_errors': [c['error'] for c in overlapping if c['error']]})
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--computes', type=int, default=3)
+    parser.add_argument('--v1', type=int, default=1)
+    parser.add_argument('--v2', type=int, default=1)
+    parser.add_argument('--interval', type=float, default=0.2)
+    parser.add_argument('--keep', action='store_true', help='leave the lab up at the end')
+    args = parser.parse_args(argv)
+    labctl('down')
+    labctl('up', '--computes', str(args.computes), '--v1-controllers', str(args.v1),
+           '--v2-controllers', str(args.v2))
+    inv = inventory(tempfile.mkdtemp(prefix='freeze-inv-'), args.computes, args.v1, args.v2)
+    writer = Writer(args.interval)
+    writer.thread.start()
+    times = {}
+    try:
+        times['start'] = playbook(inv, 'issu_start.yml')
+        times['computes'] = playbook(inv, 'issu_upgrade_computes.yml')
+        times['finalize'] = playbook(inv, 'issu_finalize.yml', '-e', 'issu_finalize_confirm=true')
+    finally:
+        writer.stop.set()
+        writer.thread.join(60)
+    record = json.loads(subprocess.run(['podman', 'exec', 'lab-v2-ctrl1', 'cat',
+                                        '/var/lib/contrail-issu/state.json'],
+                                       env=ENV, capture_output=True, text=True, check=True).stdout)
+    acked, missing = present_in_v2(writer.calls)
+    print(json.dumps({'size': {'computes': args.computes, 'v1': args.v1, 'v2': args.v2},
+                      'playbook_seconds': times, 'freezes': freeze_report(record, writer.calls),
+                      'client': {'writes': len(writer.calls), 'acknowledged': acked,
+                                 'errors': sum(1 for c in writer.calls if c['error']),
+                                 'acknowledged_missing_in_v2': len(missing)}}, indent=2))
+    if not args.keep:
+        labctl('down')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
