@@ -3,7 +3,7 @@
 Unit tests (no marker) exercise the pure parts: column layout, rendering, messages.
 Service tests (marker ``lab``) drive the REST API over HTTP and check what lands in the config
 DB, ZooKeeper and RabbitMQ:
-* default: the running lab (v1 API 10.99.0.11:8082, v2 10.99.0.21:8082, infra 10.99.0.10);
+* default: the running lab (v1 API 10.99.0.11:8082, v2 10.99.0.21:8082, each cluster's infra);
 * ``LAB_DEV_SERVICES=1``: API servers started in this process on the host against the dev
   PostgreSQL/RabbitMQ/ZooKeeper on 127.0.0.1 (see /tmp/dev-services.ready), each test session
   in its own cluster prefix, removed afterwards.
@@ -103,9 +103,11 @@ def _cluster(request, release):
         cluster = _start_dev_cluster(release, {'3.2': 'v1', '4.0': 'v2'}[release])
         request.addfinalizer(cluster.stop)
         return cluster
-    request.getfixturevalue('lab')
+    topology = request.getfixturevalue('lab').topology
     host, cluster_id = LAB_CLUSTERS[release]
-    cluster = Cluster('http://%s:8082' % host, release, cluster_id, '10.99.0.10', cluster_id)
+    # The cluster's own RabbitMQ, ZooKeeper and config DB (v2 has its own unless shared).
+    infra = topology.infra_of(next(n for n in topology.controllers if n.ip == host))
+    cluster = Cluster('http://%s:8082' % host, release, cluster_id, infra.ip, cluster_id)
     request.addfinalizer(cluster.cleanup)
     return cluster
 

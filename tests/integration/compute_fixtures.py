@@ -34,15 +34,20 @@ def run_on(run_module):
 
 
 def back_to_v1(run_on, host):
-    """Rollback through the recorded state when there is one, else explicit v1 parameters."""
+    """Rollback through the recorded state when there is one, else explicit v1 parameters; a
+    3.2 agent finds its collectors through discovery, so explicit ones a test left are removed."""
     info = run_on(host, 'vrouter_info', {'gather_routes': False})
-    if info.get('version') == V1 and info['agent_conf']['era'] == '3.x' \
-            and info['service']['state'] == 'running':
-        return info
-    result = run_on(host, 'vrouter_swap', {'version': V1, 'discovery_server': V1_CONTROL,
-                                           'update_cache': True, 'route_check': 'none'})
-    assert not result.get('failed'), result.get('msg')
-    return run_on(host, 'vrouter_info', {'gather_routes': False})
+    if not (info.get('version') == V1 and info['agent_conf']['era'] == '3.x'
+            and info['service']['state'] == 'running'):
+        result = run_on(host, 'vrouter_swap', {'version': V1, 'discovery_server': V1_CONTROL,
+                                               'update_cache': True, 'route_check': 'none'})
+        assert not result.get('failed'), result.get('msg')
+        info = run_on(host, 'vrouter_info', {'gather_routes': False})
+    if info['agent_conf'].get('collectors'):
+        result = run_on(host, 'vrouter_collectors', {'state': 'absent'})
+        assert not result.get('failed'), result.get('msg')
+        info = run_on(host, 'vrouter_info', {'gather_routes': False})
+    return info
 
 
 @pytest.fixture(scope='session')
