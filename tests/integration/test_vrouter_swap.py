@@ -20,10 +20,10 @@ UPGRADE = {'version': V2, 'control_servers': [V2_CONTROL], 'dns_servers': [V2_CO
            'collectors': [V2_CONTROL], 'require_prestaged': True, 'wait_timeout': 90}
 
 
-
 def upstream(version):
     """3.2.14.0-37 -> 3.2.14.0"""
     return version.rsplit('-', 1)[0]
+
 
 def established(info):
     return sorted(p['controller_ip'] for p in info['xmpp'] if p['state'] == 'Established')
