@@ -20,7 +20,9 @@ refused from there on.
 
 Inside a phase, ``steps`` dates the milestones a resumed run must not repeat (finalize records
 ``synced`` once v2 holds v1's final config and ``switched`` once northbound points at v2: after
-that, post-sync and zk-sync would overwrite what v2 has served since).
+that, post-sync and zk-sync would overwrite what v2 has served since). ``marks`` keeps the latest
+value of what a later run compares with (``run_sync_repaired``: the start time of the run-sync
+whose restart v2 was last repaired for, so one restart is repaired once, not before every batch).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -91,6 +93,7 @@ def empty_record():
         'hosts': {},
         'northbound': {'state': 'open', 'since': None, 'windows': []},
         'steps': {},
+        'marks': {},
     }
 
 
@@ -110,6 +113,7 @@ def load(path):
         raise StateError('the ISSU state record %s has an unknown version or phase %r'
                          % (path, record.get('phase')))
     record.setdefault('steps', {})      # records written before steps existed
+    record.setdefault('marks', {})      # ... and before marks existed
     return record
 
 
@@ -128,7 +132,8 @@ def check_expected(current, expect):
                          % (' or '.join(repr(p) for p in expect), current, NEXT_STEP[current]))
 
 
-def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None):
+def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None,
+         marks=None):
     """Return the new record for the requested changes; ``record`` is not modified.
 
     Only real changes touch timestamps, so applying the same request twice returns an equal
@@ -142,8 +147,12 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, s
         new['history'].append({'phase': phase, 'at': now, 'note': note})
         if phase == 'starting':
             new['steps'] = {}               # a new ISSU after an abort starts with none
+            new['marks'] = {}
     if step is not None and step not in new['steps']:
         new['steps'][step] = now
+    for name, value in (marks or {}).items():
+        if new['marks'].get(name) != value:
+            new['marks'][name] = value
     for host, wanted in (hosts or {}).items():
         current = new['hosts'].get(host, {})
         merged = dict(current)

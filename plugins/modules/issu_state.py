@@ -19,7 +19,7 @@ description:
     (C(new) -> C(starting) -> C(started) -> C(finalizing) -> C(finalized), and C(starting)/C(started)
     -> C(aborting) -> C(aborted) -> C(starting)). A refused change fails before anything is written,
     and the message names the playbook to run next.
-  - Without O(phase), O(hosts), O(northbound) or O(step) the module only reads the record.
+  - Without O(phase), O(hosts), O(northbound), O(step) or O(marks) the module only reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
 author:
@@ -70,6 +70,13 @@ options:
         in finalize). A resumed run reads C(record.steps) to skip what must not run twice.
         Moving to C(starting) clears them.
     type: str
+  marks:
+    description:
+      - Named values of the current phase to keep in C(record.marks), each replacing the one
+        recorded before (unlike O(step), recorded once). C(run_sync_repaired) is the start time
+        of the run-sync whose restart v2 was last repaired for; later checks compare with it, so
+        a restart is repaired once. Moving to C(starting) clears them.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -86,6 +93,13 @@ EXAMPLES = r"""
       "{{ inventory_hostname }}":
         status: v2
         version: 4.0.3.0-62
+  delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Record that v2 was repaired for the run-sync that started at 1796317236.68
+  opencontrail.issu.issu_state:
+    expect: [started]
+    marks:
+      run_sync_repaired: 1796317236.68
   delegate_to: "{{ groups['issu_task'][0] }}"
 
 - name: Record the northbound freeze
@@ -110,6 +124,7 @@ record:
       compute1: {status: v2, version: 4.0.3.0-62, updated_at: "2026-11-24T10:09:00.000000Z"}
     northbound: {state: open, since: null, windows: []}
     steps: {}
+    marks: {}
 phase:
   description: The phase after the change.
   returned: always
@@ -148,6 +163,7 @@ def main():
             northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
             note=dict(type='str'),
             step=dict(type='str'),
+            marks=dict(type='dict'),
         ),
         supports_check_mode=True,
     )
@@ -168,7 +184,7 @@ def main():
             issu_state.check_expected(before['phase'], params['expect'])
             after = issu_state.plan(before, phase=params['phase'], hosts=hosts,
                                     northbound=params['northbound'], note=params['note'],
-                                    step=params['step'])
+                                    step=params['step'], marks=params['marks'])
             changed = after != before
             if changed and not module.check_mode:
                 issu_state.save(path, after)

@@ -79,12 +79,25 @@ def test_steps_are_dated_once_and_cleared_by_a_new_start():
     assert st.plan(aborted, phase='starting', now='t6')['steps'] == {}
 
 
+def test_marks_keep_the_latest_value_and_are_cleared_by_a_new_start():
+    record = st.plan(st.empty_record(), phase='starting', now='t1')
+    record = st.plan(record, phase='started', now='t2')
+    record = st.plan(record, marks={'run_sync_repaired': 100.5}, now='t3')
+    assert record['marks'] == {'run_sync_repaired': 100.5}
+    assert st.plan(record, marks={'run_sync_repaired': 100.5}, now='t4') == record
+    record = st.plan(record, marks={'run_sync_repaired': 200.25}, now='t5')   # a second restart
+    assert record['marks'] == {'run_sync_repaired': 200.25}
+    aborted = dict(record, phase='aborted')
+    assert st.plan(aborted, phase='starting', now='t6')['marks'] == {}
+
+
 def test_a_record_without_steps_loads_with_none(tmp_path):
     path = tmp_path / 'state.json'
     old = st.empty_record()
-    del old['steps']
+    del old['steps'], old['marks']
     path.write_text(json.dumps(old))
     assert st.load(str(path))['steps'] == {}
+    assert st.load(str(path))['marks'] == {}
 
 
 def test_save_and_load_roundtrip_with_backup(tmp_path):
