@@ -368,11 +368,26 @@ def kmod_state(runner, sys_module=SYS_MODULE):
     return state
 
 
+def installed_module(runner):
+    """The file of the vrouter module on disk for the running kernel (``modinfo -F filename``),
+    None when there is none, True when the host has no modinfo (nothing to tell)."""
+    modinfo = which('modinfo')
+    if not modinfo:
+        return True
+    return (_output(runner, [modinfo, '-F', 'filename', 'vrouter']) or '').strip() or None
+
+
+def is_kmod_package(name):
+    """Whether a package ships the vrouter kernel module (contrail-vrouter-dkms, or the
+    prebuilt contrail-vrouter-<kernel>)."""
+    return name == KMOD_DKMS or bool(re.match(r'^contrail-vrouter-\d', name))
+
+
 def kmod_target(wanted):
     """The version the swap's agent needs its module at: the kernel module package's target
     (contrail-vrouter-dkms or contrail-vrouter-<kernel>), else the agent's; None if neither."""
     for name in sorted(wanted):
-        if name == KMOD_DKMS or re.match(r'^contrail-vrouter-\d', name):
+        if is_kmod_package(name):
             return wanted[name]
     return wanted.get(AGENT_PROGRAM)
 

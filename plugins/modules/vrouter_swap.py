@@ -24,7 +24,10 @@ description:
     units; its other daemons, such as the nodemgr, were stopped before the outage), unload the
     old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653), start the service,
     and wait until XMPP is Established to the target control nodes and every route the agent
-    held before is back. A failed install therefore costs no outage: the old agent runs on."
+    held before is back. A failed install therefore costs no outage: the old agent runs on.
+    That includes a kernel module that did not build: C(contrail-vrouter-dkms) ignores a failed
+    C(dkms build), so after installing it the module checks that a vrouter module is on disk
+    (C(modinfo -F filename vrouter)) before anything is stopped."
   - "The loaded kernel module, not the package plan, decides the reload: a swap resumed after
     its install (the packages at target, the old agent still running on the old module) still
     restarts the agent and reloads the module, so it completes in one run with one outage. See
@@ -593,6 +596,18 @@ class Swap:
                                   'script); the old agent still runs'):
             _out, downloaded = self.pkg.install(wanted, exclude=vrouter.PROTECTED_PACKAGES)
         self.result['downloaded'] = downloaded
+        # contrail-vrouter-dkms's postinst runs `dkms build && dkms install || true`: a module
+        # that fails to build fails nothing, and its prerm removed the old one. Found here, the
+        # old agent still runs on the loaded module; found after `rmmod`, the compute would be
+        # left with no module to load.
+        kmod_packages = sorted(name for name in wanted if vrouter.is_kmod_package(name))
+        if kmod_packages and not vrouter.installed_module(self.run_cmd):
+            raise StepFailed('install', 'the packages installed, but no vrouter kernel module is on '
+                             'disk for kernel %s: %s built none (its postinst ignores a failed '
+                             '`dkms build`; see /var/lib/dkms/vrouter/%s/build/make.log). The old '
+                             'agent still runs on the loaded module'
+                             % (os.uname()[2], ', '.join(kmod_packages),
+                                vrouter.upstream(wanted[kmod_packages[0]])))
 
     def _write_conf(self):
         for path, edits in sorted(self.conf_targets.items()):

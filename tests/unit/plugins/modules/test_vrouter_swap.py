@@ -71,6 +71,8 @@ class FakeCompute:
         self.info_tool = info_tool     # vrouter --info answers
         self.hang = set()              # commands that never return ('rmmod', 'service stop'...)
         self.dies_after_xmpp = False   # the agent exits once its XMPP is up
+        self.built = version           # the module on disk (dkms built it; None: none)
+        self.dkms_fails = False        # the next dkms package's build fails (postinst ignores it)
         self.xmpp_answered = False
         self.calls = []
 
@@ -91,7 +93,7 @@ class FakeCompute:
         self.running, self.stopped_programs = True, set()
         self.started_at = self.clock()
         if self.kmod is None:
-            self.kmod = self.packages['contrail-vrouter-dkms']   # modprobe: the installed one
+            self.kmod = self.built           # modprobe: the one on disk (None: modprobe fails)
         self.agent = self.packages[AGENT]
         self.holders = 0 if self.agent_dies() else 1
 
@@ -130,6 +132,8 @@ class FakeCompute:
             return 0, ''.join('Inst %s [%s] (%s lab [all])\n' % (n, self.packages.get(n), v)
                               for n, v in sorted(pins.items())), ''
         self.packages.update(pins)
+        if 'contrail-vrouter-dkms' in pins:      # prerm removes the old build, postinst builds
+            self.built = None if self.dkms_fails else pins['contrail-vrouter-dkms']
         return 0, '', ''
 
     def cmd_service(self, cmd):
@@ -161,6 +165,10 @@ class FakeCompute:
         return 0, text, ''
 
     def cmd_modinfo(self, cmd):
+        if not self.built:
+            return 1, '', 'modinfo: ERROR: Module vrouter not found.'
+        if cmd[-2] == 'filename':
+            return 0, '/lib/modules/4.4.0-116-generic/updates/dkms/vrouter.ko\n', ''
         return 0, '\n', ''         # the lab's modinfo has no srcversion
 
     def cmd_vrouter(self, cmd):
@@ -342,6 +350,19 @@ def test_give_up_watch_transient_states(clock):
         watch.poll()
 
 
+def test_a_module_that_did_not_build_fails_the_install_before_any_outage(host):
+    """contrail-vrouter-dkms's postinst swallows a failed `dkms build`: the swap used to unload
+    the old module and start an agent with no module to load."""
+    host.dkms_fails = True
+    result = swap(host, **UPGRADE)
+    assert result['failed'] and result['failed_step'] == 'install', result
+    assert 'no vrouter kernel module is on disk' in result['msg']
+    assert 'dkms/vrouter/4.0.3.0/build/make.log' in result['msg']
+    assert 'stop' not in result['timings'] and 'kmod' not in result['timings']
+    assert host.kmod == V1 and host.agent_state() == 'RUNNING'      # v1 still forwards
+    assert not any(call.startswith('rmmod') for call in host.calls)
+
+
 def test_a_daemon_that_dies_after_xmpp_fails_running_at_once(host):
     host.dies_after_xmpp = True
     result = swap(host, **dict(UPGRADE, route_check='none'))
@@ -354,6 +375,7 @@ def test_a_daemon_that_dies_after_xmpp_fails_running_at_once(host):
 @pytest.mark.parametrize('conf_written', [False, True])
 def test_a_swap_resumed_after_its_install_reloads_the_module_in_one_run(host, conf_written):
     host.packages.update((name, V2) for name in PACKAGES)
+    host.built = V2                      # the install ran, dkms built the 4.0 module
     if conf_written:
         text = open(host.paths['agent_conf']).read()
         text = text.replace('server=%s\n' % V1_CONTROL, '').replace(
@@ -379,6 +401,7 @@ def test_a_swap_resumed_after_its_install_reloads_the_module_in_one_run(host, co
 def test_without_a_module_build_an_unfinished_record_reloads_it(host):
     host.info_tool = False
     host.packages.update((name, V2) for name in PACKAGES)
+    host.built = V2                      # the install ran, dkms built the 4.0 module
     vrouter.write_fact(host.paths['fact_file'], {'vrouter': {
         'status': 'in_progress', 'target_versions': dict((n, V2) for n in PACKAGES),
         'previous': {'versions': dict((n, V1) for n in PACKAGES)}}})
