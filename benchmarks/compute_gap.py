@@ -26,6 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = os.path.join(ROOT, 'lab', 'tools', 'probe.py')
 V1, V2, V1_CONTROL, V2_CONTROL = '3.2.14.0-37', '4.0.3.0-62', '10.99.0.11', '10.99.0.21'
+V2_SOURCE = 'deb [trusted=yes] http://10.99.0.10:8081/4.0 ./'   # computes start with 3.2's only
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
            ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
@@ -67,9 +68,11 @@ def to_v1(host):
 
 
 def prepare(host, prestage):
-    """Pre-stage v2, or empty the package cache so the swap downloads inside the outage."""
+    """Add v2's repository (computes start with v1's only) and pre-stage v2, or then empty the
+    package cache so the swap downloads inside the outage."""
+    staged = module(host, 'vrouter_prestage', {'version': V2, 'sources': [V2_SOURCE]})
     if prestage:
-        return module(host, 'vrouter_prestage', {'version': V2})
+        return staged
     subprocess.run(['podman', 'exec', host, 'apt-get', 'clean'], env=ENV, check=True)
     return None
 

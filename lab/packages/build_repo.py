@@ -31,7 +31,10 @@ SIM = os.path.join(LAB, 'sim', 'contrail_sim')
 V1 = '3.2.14.0-37'
 V2 = '4.0.3.0-62'
 BROKEN = '4.0.3.0-63'
-BROKEN_MODES = ('agent', 'postinst')
+BROKEN_MODES = ('agent', 'postinst', 'dkms')
+# repo/all holds every build (the image build and the tests use it); repo/<era> one release, as
+# production publishes them: computes start with 3.2's source only, the ISSU adds 4.0's.
+ALL = 'all'
 
 MAINTAINER = 'OpenContrail Developers <dev@lists.opencontrail.org>'
 SCRIPTS = ('preinst', 'postinst', 'prerm', 'postrm')
@@ -171,7 +174,8 @@ def write_indexes(repo):
         fh.write(packages)
     lines = ['Origin: OpenContrail lab', 'Label: contrail-vrouter', 'Suite: lab', 'Codename: lab',
              'Date: ' + formatdate(usegmt=True), 'Architectures: all amd64',
-             'Description: vRouter packages %s and %s for the ISSU rehearsal lab' % (V1, V2)]
+             'Description: vRouter packages (%s) for the ISSU rehearsal lab'
+             % os.path.basename(repo.rstrip('/'))]
     for header, algo in (('MD5Sum', 'md5'), ('SHA256', 'sha256')):
         lines.append(header + ':')
         for name in ('Packages', 'Packages.gz'):
@@ -182,15 +186,26 @@ def write_indexes(repo):
 
 
 def build(repo, broken=None, keep=False):
-    """Build both versions (and the broken one if asked) into repo; return the .deb paths."""
+    """Build both versions (and the broken one if asked) into repo/all, and one repository per
+    release (repo/3.2, repo/4.0: hard links) as each release is published; return the .deb paths
+    of repo/all."""
     stage = os.path.join(LAB, '.build', 'pkgroot')
     if not keep:
         shutil.rmtree(repo, ignore_errors=True)
-    os.makedirs(repo, exist_ok=True)
+    every = os.path.join(repo, ALL)
+    os.makedirs(every, exist_ok=True)
     builds = [(V1, None), (V2, None)] + ([(BROKEN, broken)] if broken else [])
-    debs = [build_package(pkg, version, stage, repo, mode)
+    debs = [build_package(pkg, version, stage, every, mode)
             for version, mode in builds for pkg in package_names()]
-    write_indexes(repo)
+    write_indexes(every)
+    for release in sorted({era(version) for version, _ in builds}):
+        own = os.path.join(repo, release)
+        shutil.rmtree(own, ignore_errors=True)
+        os.makedirs(own)
+        for deb in debs:
+            if era(deb.rsplit('_', 2)[1]) == release:
+                os.link(deb, os.path.join(own, os.path.basename(deb)))
+        write_indexes(own)
     shutil.rmtree(stage, ignore_errors=True)
     return debs
 
@@ -198,7 +213,8 @@ def build(repo, broken=None, keep=False):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=os.path.join(LAB, '.build', 'repo'),
-                        help='repository directory (default lab/.build/repo)')
+                        help='output directory (default lab/.build/repo): all/ (every build), '
+                             '3.2/ and 4.0/ (one release each), each a flat apt repository')
     parser.add_argument('--broken', nargs='?', const='agent', choices=BROKEN_MODES,
                         help='also build %s, whose agent (default) or postinst fails' % BROKEN)
     args = parser.parse_args(argv)

@@ -250,13 +250,16 @@ def test_service_supervisor_config_stop_and_start(lab):
 
 @pytest.mark.lab
 def test_apt_repo_served_to_computes(lab):
+    # Only the compute's own release, as in production: the ISSU's pre-stage adds 4.0's source.
     sources = lab.exec('lab-compute1', 'cat', '/etc/apt/sources.list.d/contrail.list').stdout
-    assert sources.strip() == 'deb [trusted=yes] http://10.99.0.10:8081 ./'
-    packages = lab.exec('lab-compute1', 'curl', '-sf', 'http://10.99.0.10:8081/Packages').stdout
-    agent_versions = {block.split('Version: ')[1].split()[0]
-                      for block in packages.split('\n\n')
-                      if 'Package: contrail-vrouter-agent\n' in block}
-    assert agent_versions == {'3.2.14.0-37', '4.0.3.0-62'}
+    assert sources.strip() == 'deb [trusted=yes] http://10.99.0.10:8081/3.2 ./'
+    for release, version in (('3.2', '3.2.14.0-37'), ('4.0', '4.0.3.0-62')):
+        packages = lab.exec('lab-compute1', 'curl', '-sf',
+                            'http://10.99.0.10:8081/%s/Packages' % release).stdout
+        agent_versions = {block.split('Version: ')[1].split()[0]
+                          for block in packages.split('\n\n')
+                          if 'Package: contrail-vrouter-agent\n' in block}
+        assert agent_versions == {version}
     # v1 is what the image installs (the running compute may have been upgraded by an ISSU test)
     image = lab.podman('inspect', '--format', '{{.ImageName}}', 'lab-compute1').stdout.strip()
     installed = lab.podman('run', '--rm', '--entrypoint', 'dpkg-query', image, '-W', '-f',

@@ -57,7 +57,7 @@ def repo(tmp_path_factory):
     BUILD_SECONDS['repo'] = time.monotonic() - start
     print('\nrepo build (3 versions, %d packages each): %.2f s' % (len(PACKAGES),
                                                                   BUILD_SECONDS['repo']))
-    return out
+    return out / 'all'
 
 
 @pytest.fixture(scope='module')
@@ -214,9 +214,21 @@ def test_broken_build_agent_fails(repo):
 def test_broken_postinst_variant(tmp_path):
     subprocess.run([BUILD, '--out', str(tmp_path), '--broken=postinst'], check=True,
                    capture_output=True)
-    assert 'exit 1' in control_file(tmp_path, 'contrail-vrouter-agent', BROKEN, 'postinst')
-    assert 'exit 127' not in member(tmp_path, 'contrail-vrouter-agent', BROKEN,
+    every = tmp_path / 'all'
+    assert 'exit 1' in control_file(every, 'contrail-vrouter-agent', BROKEN, 'postinst')
+    assert 'exit 127' not in member(every, 'contrail-vrouter-agent', BROKEN,
                                     '/usr/bin/contrail-vrouter-agent')
+
+
+def test_each_release_has_its_own_repository(repo):
+    """Production publishes 3.2 and 4.0 apart: a compute with 3.2's source sees no 4.0."""
+    for release, versions in (('3.2', {V1}), ('4.0', {V2, BROKEN})):
+        with open(repo.parent / release / 'Packages') as fh:
+            found = stanzas(fh.read())
+        assert {s['Version'] for s in found} == versions
+        assert {s['Package'] for s in found} == set(PACKAGES)
+        assert all(os.path.exists(repo.parent / release / s['Filename']) for s in found)
+        assert (repo.parent / release / 'Release').exists()
 
 
 # -- apt swap in a container --------------------------------------------------------------------

@@ -14,7 +14,11 @@ computes). What the ISSU needs from a package manager, and why:
   (pre-staging, so no host downloads inside its outage), and ``missing_from_cache``;
 * ``install``: exact versions, downgrades allowed (rollback is the same call with the v1
   versions), never interactive, conffiles kept as the operator edited them (the module
-  then rewrites only the keys it owns).
+  then rewrites only the keys it owns);
+* ``extra_sources``: the repositories of the target release as the package manager would see
+  them once its sources file is written, without writing it (check mode): a temporary copy
+  of the host's source definitions plus the new file, and apt's lists fetched into that
+  copy; ``sources_problems`` says what is wrong with such a file before anything is written.
 
 Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stderr)``,
 which is ``AnsibleModule.run_command`` in modules and a fake in unit tests.
@@ -24,9 +28,12 @@ from __future__ import annotations
 
 __metaclass__ = type
 
+import contextlib
 import glob
 import os
 import re
+import shutil
+import tempfile
 
 APT_ENV = {'DEBIAN_FRONTEND': 'noninteractive', 'LC_ALL': 'C', 'LANG': 'C'}
 # Keep conffiles the operator changed, take the package's version of untouched ones.
@@ -35,6 +42,18 @@ DPKG_CONFFILE_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef',
 APT_CACHE = '/var/cache/apt/archives'
 RPM_CACHE_GLOBS = ('/var/cache/dnf/*/packages', '/var/cache/yum/*/*/packages',
                    '/var/cache/yum/*/packages')
+#: Where apt reads its one-line (*.list) and deb822 (*.sources) source files, and keeps the
+#: package lists ``apt-get update`` fetches.
+APT_SOURCE_PARTS = '/etc/apt/sources.list.d'
+APT_LISTS = '/var/lib/apt/lists'
+#: Where dnf and yum read their *.repo files.
+YUM_REPOS_DIR = '/etc/yum.repos.d'
+#: Name of the sources file of the target release when the caller gives none.
+SOURCES_NAME = 'contrail-issu'
+#: apt ignores files of sources.list.d named otherwise (apt.conf(5), Dir::Etc::SourceParts).
+APT_PART_NAME = re.compile(r'^[A-Za-z0-9_.-]+\.(list|sources)$')
+APT_LINE = re.compile(r'^(deb|deb-src)[ \t]+(\[[^\]]*\][ \t]+)?\S+[ \t]+\S+')
+REPO_SECTION = re.compile(r'^\s*\[[^\]]+\]\s*$')
 
 
 class PackageError(Exception):
@@ -98,12 +117,21 @@ def compare_versions(left, right):
 # -- the managers -----------------------------------------------------------------------
 
 class PackageManager:
-    """Common part: run commands, raise PackageError with the output on failure."""
+    """Common part: run commands, raise PackageError with the output on failure.
+
+    ``options`` are put right after the binary of every command that reads the repositories
+    (apt-get and apt-cache; dnf or yum; not dpkg-query or rpm). ``extra_sources()`` sets
+    them for the time of its block.
+    """
 
     name = None
 
     def __init__(self, runner):
         self.runner = runner
+        self.options = []
+
+    def _tool(self, binary, *args):
+        return [binary] + list(self.options) + list(args)
 
     def _run(self, args, what, env=None, ok_codes=(0,)):
         rc, out, err = self.runner(args, environ_update=env or {})
@@ -116,6 +144,49 @@ class PackageManager:
         """{name: version} of wanted exact versions that no configured repository offers."""
         return dict((name, version) for name, version in sorted(wanted.items())
                     if version not in self.available(name))
+
+    # -- the sources of a target release ------------------------------------------------
+
+    def default_sources_file(self):
+        """The sources file written when the caller names none."""
+        raise NotImplementedError
+
+    def sources_problems(self, lines, path):
+        """What is wrong with writing ``lines`` to ``path``, as messages an operator can act
+        on ([] when nothing is)."""
+        raise NotImplementedError
+
+    def _overlay(self, tmp, path, content):
+        """Fill ``tmp`` with the host's source definitions plus ``path`` holding ``content``
+        -> the options that make the package manager read them."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def extra_sources(self, lines, sources_file=None):
+        """The repositories as they will be once ``lines`` are written to ``sources_file``,
+        for the commands run inside the block, without touching the host's configuration.
+
+        Builds a temporary directory (see ``_overlay`` of each manager), sets ``options`` to
+        read it, and on leaving the block, even by an exception, restores ``options`` and
+        removes the directory. Yields the directory. Raises PackageError when ``lines`` or
+        ``sources_file`` are refused (``sources_problems``) or the copy fails.
+        """
+        path = sources_file or self.default_sources_file()
+        problems = self.sources_problems(lines, path)
+        if problems:
+            raise PackageError('; '.join(problems))
+        saved = self.options
+        tmp = tempfile.mkdtemp(prefix='issu-sources-')
+        try:
+            try:
+                options = self._overlay(tmp, path, render_sources(lines))
+            except (OSError, shutil.Error) as exc:
+                raise PackageError('cannot copy the package sources into %s: %s' % (tmp, exc))
+            self.options = list(saved) + options
+            yield tmp
+        finally:
+            self.options = saved
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Apt(PackageManager):
@@ -134,7 +205,8 @@ class Apt(PackageManager):
         return self.installed(patterns)
 
     def available(self, name):
-        out = self._run(['apt-cache', 'madison', name], 'apt-cache madison', env=APT_ENV)
+        out = self._run(self._tool('apt-cache', 'madison', name), 'apt-cache madison',
+                        env=APT_ENV)
         versions = []
         for line in out.splitlines():
             fields = [f.strip() for f in line.split('|')]
@@ -143,7 +215,16 @@ class Apt(PackageManager):
         return list(dict.fromkeys(versions))
 
     def refresh(self):
-        self._run(['apt-get', 'update', '-q'], 'apt-get update', env=APT_ENV)
+        try:
+            self._run(self._tool('apt-get', 'update', '-q'), 'apt-get update', env=APT_ENV)
+        except PackageError as exc:
+            # apt's last line says only that "some index files failed": name the sources.
+            failed = [line for line in (exc.stderr or '').splitlines()
+                      if re.match(r'^[EW]: Failed to fetch ', line)]
+            if not failed:
+                raise
+            raise PackageError('apt-get update failed (rc=%s): %s' % (exc.rc, '; '.join(failed)),
+                               cmd=exc.cmd, rc=exc.rc, stdout=exc.stdout, stderr=exc.stderr)
 
     def cache_file(self, name, version):
         """The .deb of name=version in apt's cache, or None (epoch ':' is stored as %3a)."""
@@ -156,22 +237,82 @@ class Apt(PackageManager):
 
     def download(self, wanted):
         """Fetch into the cache without installing; returns the apt-get output."""
-        args = ['apt-get', 'install', '-y', '-q', '--download-only', '--allow-downgrades',
-                '--no-install-recommends'] + self._pins(wanted)
+        args = self._tool('apt-get', 'install', '-y', '-q', '--download-only',
+                          '--allow-downgrades', '--no-install-recommends') + self._pins(wanted)
         return self._run(args, 'apt-get --download-only', env=APT_ENV)
 
     def simulate(self, wanted):
         """What an install would do: {'install': {name: (old, new)}, 'remove': [names]}."""
-        args = ['apt-get', 'install', '-s', '-q', '--allow-downgrades',
-                '--no-install-recommends'] + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
+        args = self._tool('apt-get', 'install', '-s', '-q', '--allow-downgrades',
+                          '--no-install-recommends') + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
         return parse_apt_simulation(self._run(args, 'apt-get install (simulated)', env=APT_ENV))
 
     def install(self, wanted, exclude=()):
         """Install exact versions (downgrades allowed) -> (stdout, [downloaded package names])."""
-        args = ['apt-get', 'install', '-y', '-q', '--allow-downgrades',
-                '--no-install-recommends'] + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
+        args = self._tool('apt-get', 'install', '-y', '-q', '--allow-downgrades',
+                          '--no-install-recommends') + DPKG_CONFFILE_OPTIONS + self._pins(wanted)
         out = self._run(args, 'apt-get install', env=APT_ENV)
         return out, re.findall(r'^Get:\d+ \S+ \S+ (\S+) ', out, re.M)
+
+    # -- the sources of a target release ------------------------------------------------
+
+    def default_sources_file(self):
+        return os.path.join(APT_SOURCE_PARTS, SOURCES_NAME + '.list')
+
+    def sources_problems(self, lines, path):
+        """A file of sources.list.d: one-line sources in a *.list file, deb822 stanzas (taken
+        as they are) in a *.sources one."""
+        name = os.path.basename(path or '')
+        if not _file_in(path, APT_SOURCE_PARTS) or not APT_PART_NAME.match(name):
+            return ['sources_file %r: give an absolute path in %s named NAME.list (one-line '
+                    '"deb ..." sources) or NAME.sources (deb822 stanzas), NAME made of letters, '
+                    'digits, "_", "-" and "." only: apt reads no other file'
+                    % (path, APT_SOURCE_PARTS)]
+        text = render_sources(lines)
+        if name.endswith('.sources'):
+            return [] if text.strip() else ['sources: empty, give the deb822 stanzas of %s'
+                                            % path]
+        problems, debs = [], 0
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            if not APT_LINE.match(line):
+                problems.append('sources line %d %r is not a one-line apt source: write '
+                                '"deb [OPTIONS] URI SUITE [COMPONENT...]", for example '
+                                '"deb [trusted=yes] http://repo/4.0 ./" (or give deb822 '
+                                'stanzas with a sources_file ending in .sources)' % (number, line))
+            elif line.startswith('deb') and not line.startswith('deb-src'):
+                debs += 1
+        if not problems and not debs:
+            problems.append('sources: no "deb ..." line, so no package of the target release '
+                            'would be found (deb-src lines give source packages only)')
+        return problems
+
+    def _overlay(self, tmp, path, content):
+        """``tmp/parts``: the host's sources.list.d/*.list and *.sources, ``path`` replaced
+        by (or added with) ``content``; ``tmp/lists``: a copy of the host's package lists
+        (so that ``apt-get update`` fetches only what changed), with its ``partial``. The
+        host's /etc/apt/sources.list is read as usual. apt's binary caches go to ``tmp``
+        too, and the commands run as root (the _apt sandbox user cannot read ``tmp``)."""
+        parts, lists = os.path.join(tmp, 'parts'), os.path.join(tmp, 'lists')
+        os.makedirs(os.path.join(lists, 'partial'))
+        os.mkdir(parts)
+        name = os.path.basename(path)
+        for pattern in ('*.list', '*.sources'):
+            for source in sorted(glob.glob(os.path.join(APT_SOURCE_PARTS, pattern))):
+                if os.path.basename(source) != name and os.path.isfile(source):
+                    shutil.copyfile(source, os.path.join(parts, os.path.basename(source)))
+        _write_text(os.path.join(parts, name), content)
+        for entry in sorted(os.listdir(APT_LISTS)) if os.path.isdir(APT_LISTS) else ():
+            source = os.path.join(APT_LISTS, entry)
+            if entry != 'lock' and os.path.isfile(source):
+                shutil.copy2(source, os.path.join(lists, entry))
+        return ['-o', 'Dir::Etc::SourceParts=%s' % parts,
+                '-o', 'Dir::State::Lists=%s' % lists,
+                '-o', 'Dir::Cache::pkgcache=%s' % os.path.join(tmp, 'pkgcache.bin'),
+                '-o', 'Dir::Cache::srcpkgcache=%s' % os.path.join(tmp, 'srcpkgcache.bin'),
+                '-o', 'APT::Sandbox::User=root']
 
 
 class Dnf(PackageManager):
@@ -194,8 +335,8 @@ class Dnf(PackageManager):
         return _parse_dpkg_query(out)
 
     def available(self, name):
-        out = self._run([self.binary, '-q', 'list', '--showduplicates', 'available', name],
-                        '%s list' % self.binary, ok_codes=(0, 1))
+        out = self._run(self._tool(self.binary, '-q', 'list', '--showduplicates', 'available',
+                                   name), '%s list' % self.binary, ok_codes=(0, 1))
         versions = []
         for line in out.splitlines():
             fields = line.split()
@@ -204,7 +345,7 @@ class Dnf(PackageManager):
         return list(dict.fromkeys(versions))
 
     def refresh(self):
-        self._run([self.binary, '-q', 'makecache'], '%s makecache' % self.binary)
+        self._run(self._tool(self.binary, '-q', 'makecache'), '%s makecache' % self.binary)
 
     def cache_file(self, name, version):
         for directory in RPM_CACHE_GLOBS:
@@ -217,8 +358,8 @@ class Dnf(PackageManager):
         return ['%s-%s' % (name, version) for name, version in sorted(wanted.items())]
 
     def download(self, wanted):
-        args = [self.binary, 'install', '-y', '-q', '--downloadonly',
-                '--setopt=keepcache=1'] + self._specs(wanted)
+        args = self._tool(self.binary, 'install', '-y', '-q', '--downloadonly',
+                          '--setopt=keepcache=1') + self._specs(wanted)
         return self._run(args, '%s --downloadonly' % self.binary)
 
     def simulate(self, wanted):
@@ -234,12 +375,39 @@ class Dnf(PackageManager):
         excludes = ['--exclude=%s' % name for name in exclude]
         out = ''
         if down:
-            out += self._run([self.binary, 'downgrade', '-y', '-q', '--setopt=keepcache=1']
-                             + excludes + self._specs(down), '%s downgrade' % self.binary)
+            args = self._tool(self.binary, 'downgrade', '-y', '-q', '--setopt=keepcache=1')
+            out += self._run(args + excludes + self._specs(down), '%s downgrade' % self.binary)
         if up:
-            out += self._run([self.binary, 'install', '-y', '-q', '--setopt=keepcache=1']
-                             + excludes + self._specs(up), '%s install' % self.binary)
+            args = self._tool(self.binary, 'install', '-y', '-q', '--setopt=keepcache=1')
+            out += self._run(args + excludes + self._specs(up), '%s install' % self.binary)
         return out, re.findall(r'^\(\d+/\d+\): (\S+)\.rpm', out, re.M)
+
+    # -- the sources of a target release ------------------------------------------------
+
+    def default_sources_file(self):
+        return os.path.join(YUM_REPOS_DIR, SOURCES_NAME + '.repo')
+
+    def sources_problems(self, lines, path):
+        """A *.repo file of /etc/yum.repos.d, with at least one [repository] section."""
+        name = os.path.basename(path or '')
+        if not _file_in(path, YUM_REPOS_DIR) or not name.endswith('.repo') or name == '.repo':
+            return ['sources_file %r: give an absolute path in %s ending in .repo: %s reads '
+                    'no other file' % (path, YUM_REPOS_DIR, self.binary)]
+        if not [line for line in render_sources(lines).splitlines() if REPO_SECTION.match(line)]:
+            return ['sources: no "[REPOSITORY-ID]" line; give the lines of a .repo file, for '
+                    'example "[contrail-4.0]", "baseurl=http://repo/4.0", "gpgcheck=0"']
+        return []
+
+    def _overlay(self, tmp, path, content):
+        """``tmp``: the host's /etc/yum.repos.d/*.repo, ``path`` replaced by (or added with)
+        ``content``, read instead of /etc/yum.repos.d. The metadata cache stays the host's:
+        the target repository's metadata is fetched into it."""
+        name = os.path.basename(path)
+        for source in sorted(glob.glob(os.path.join(YUM_REPOS_DIR, '*.repo'))):
+            if os.path.basename(source) != name and os.path.isfile(source):
+                shutil.copyfile(source, os.path.join(tmp, os.path.basename(source)))
+        _write_text(os.path.join(tmp, name), content)
+        return ['--setopt=reposdir=%s' % tmp]
 
 
 def detect(runner, which='auto', exists=os.path.exists):
@@ -296,3 +464,19 @@ def parse_apt_simulation(out):
 def _last_line(text):
     lines = [line for line in (text or '').splitlines() if line.strip()]
     return lines[-1] if lines else ''
+
+
+def render_sources(lines):
+    """The content of a sources file: the lines, one a line, ending with a newline."""
+    return '\n'.join(lines or []) + '\n'
+
+
+def _file_in(path, directory):
+    """True when ``path`` is absolute and names an entry of ``directory`` itself."""
+    return bool(path) and os.path.isabs(path) and \
+        os.path.normpath(os.path.dirname(path)) == os.path.normpath(directory)
+
+
+def _write_text(path, text):
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)

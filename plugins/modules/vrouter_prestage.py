@@ -21,6 +21,23 @@ description:
     C(dnf install --downloadonly)); nothing is installed or started.
   - Packages already installed at the wanted version, and packages already in the cache, are
     not downloaded again; when nothing is left to fetch the module reports no change.
+  - With O(sources), the module first points the package manager at the repository of the
+    target release, which production computes do not have before the ISSU - it writes
+    O(sources_file) (mode C(0644), atomically, only when its content or mode differ), then
+    refreshes the package lists and checks and downloads as above.
+  - In check mode with O(sources), nothing of the host's package configuration or lists is
+    touched, yet the check reads the target repository - the module builds a temporary
+    copy of the host's sources with O(sources_file) in it, refreshes the lists into that
+    copy, asks it for the versions, and removes it. For apt that is C(apt-get update) and
+    C(apt-cache madison) given (with C(-o)) C(Dir::Etc::SourceParts=TMP/parts),
+    C(Dir::State::Lists=TMP/lists) and C(APT::Sandbox::User=root), apt's binary caches going
+    to C(TMP) too; C(TMP/parts) holds a copy of C(/etc/apt/sources.list.d/*.list) and
+    C(*.sources) with O(sources_file) in it, C(TMP/lists) a copy of the host's lists (so only
+    what changed is fetched), and C(/etc/apt/sources.list) is read as usual. For dnf and
+    yum it is C(--setopt=reposdir=TMP), C(TMP) holding a copy of C(/etc/yum.repos.d/*.repo)
+    with O(sources_file) in it; the metadata cache is the host's, so the target
+    repository's metadata is fetched into C(/var/cache/dnf) (or C(/var/cache/yum)).
+  - Without O(sources) (or with an empty list) the module uses the repositories the host has.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
@@ -28,10 +45,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Checks the repositories and the cache and reports what would be downloaded.
+    description:
+      - Checks the repositories and the cache and reports what would be downloaded, and with
+        O(sources) whether O(sources_file) would be written (RV(sources_changed)); the
+        repositories are then read through a temporary copy of the host's sources, nothing
+        of the host's package configuration or lists is changed.
   diff_mode:
-    support: none
-    description: Nothing is edited; the result lists the packages fetched.
+    support: full
+    description: With O(sources), shows O(sources_file) before and after.
   platform:
     support: full
     platforms: posix
@@ -52,8 +73,37 @@ options:
       - Refresh the package lists first (C(apt-get update), C(dnf makecache)), in check mode too;
         the refresh changes only the package manager's cache of the lists, and without it a
         release just published would be reported missing (preflight relies on it).
+      - With O(sources), the lists are refreshed anyway when O(sources_file) is written, and
+        always in check mode (into the temporary copy, see the description).
     type: bool
     default: true
+  sources:
+    description:
+      - The repository definitions of the target release, one line an element, written to
+        O(sources_file) (the lines joined by newlines, with a final newline).
+      - For apt, C(sources.list) lines - each line not blank nor a C(#) comment must read
+        C(deb [OPTIONS] URI SUITE [COMPONENT...]) or C(deb-src ...), at least one a C(deb)
+        line, for example V(deb [trusted=yes] http://repo/4.0 ./); with an O(sources_file)
+        ending in C(.sources) the lines are deb822 stanzas, taken as they are.
+      - For dnf and yum, the lines of a C(.repo) file, with at least one C([REPOSITORY-ID])
+        line (V([contrail-4.0]), V(baseurl=http://repo/4.0), V(gpgcheck=0)).
+      - Checked before anything is run or written; the module fails saying which line or
+        path is wrong.
+      - Empty or omitted, the module uses the repositories the host has and O(sources_file)
+        is ignored (an existing file is left as it is, never removed).
+    type: list
+    elements: str
+  sources_file:
+    description:
+      - The file O(sources) are written to.
+      - For apt, an absolute path in C(/etc/apt/sources.list.d) named C(NAME.list) (one-line
+        sources) or C(NAME.sources) (deb822), C(NAME) made of letters, digits, C(_), C(-)
+        and C(.) only (apt ignores other files); default
+        V(/etc/apt/sources.list.d/contrail-issu.list).
+      - For dnf and yum, an absolute path in C(/etc/yum.repos.d) ending in C(.repo); default
+        V(/etc/yum.repos.d/contrail-issu.repo). An apt path given with dnf or yum fails.
+      - Only used with O(sources).
+    type: path
 seealso:
   - module: opencontrail.issu.vrouter_swap
 '''
@@ -67,6 +117,33 @@ EXAMPLES = r'''
   opencontrail.issu.vrouter_prestage:
     version: 3.2.14.0-37
     update_cache: false
+
+- name: Point apt at the 4.0 repository, then pre-stage 4.0 from it
+  opencontrail.issu.vrouter_prestage:
+    version: 4.0.3.0-62
+    sources:
+      - deb [trusted=yes] http://repo.example.net/contrail/4.0 ./
+    sources_file: /etc/apt/sources.list.d/contrail-4.0.list
+
+- name: Preflight - is 4.0 in the target repository? (writes nothing, downloads nothing)
+  opencontrail.issu.vrouter_prestage:
+    version: 4.0.3.0-62
+    sources:
+      - deb [trusted=yes] http://repo.example.net/contrail/4.0 ./
+    sources_file: /etc/apt/sources.list.d/contrail-4.0.list
+  check_mode: true
+  register: target_repo
+
+- name: The same on a dnf compute
+  opencontrail.issu.vrouter_prestage:
+    version: 4.0.3.0-62.el7
+    package_manager: dnf
+    sources:
+      - "[contrail-4.0]"
+      - name=Contrail 4.0
+      - baseurl=http://repo.example.net/contrail/4.0/el7
+      - gpgcheck=0
+    sources_file: /etc/yum.repos.d/contrail-4.0.repo
 '''
 
 RETURN = r'''
@@ -102,19 +179,40 @@ cache_files:
   type: list
   elements: str
 missing:
-  description: On failure, the C(name=version) entries no configured repository offers.
+  description:
+    - On failure, the C(name=version) entries no configured repository offers (with
+      O(sources), no repository once O(sources_file) is written).
   returned: failure
   type: list
   elements: str
+sources_file:
+  description:
+    - The file O(sources) are written to (in check mode, would be); V(null) without
+      O(sources).
+  returned: always
+  type: str
+  sample: /etc/apt/sources.list.d/contrail-issu.list
+sources_changed:
+  description:
+    - Whether O(sources_file) was written (in check mode, would be) because its content or
+      mode differed; C(changed) is true then too. V(false) without O(sources).
+  returned: always
+  type: bool
+  sample: true
 '''
 
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+
+#: Mode of the sources file (apt and dnf read it as root, other tools as any user).
+SOURCES_MODE = 0o644
 
 
 def wanted_packages(pkg, params):
@@ -137,19 +235,73 @@ def split_by_need(pkg, wanted, installed):
     return fetch, have
 
 
+def read_sources(module, pkg):
+    """-> (path, wanted content, content before or None, whether to write it) of
+    O(sources_file); fails before anything is run or written when O(sources) or
+    O(sources_file) are refused."""
+    params = module.params
+    path = params['sources_file'] or pkg.default_sources_file()
+    problems = pkg.sources_problems(params['sources'], path)
+    if problems:
+        module.fail_json(msg='nothing done, the sources are refused: %s' % '; '.join(problems),
+                         problems=problems, sources_file=path, sources_changed=False)
+    content = pkg_manager.render_sources(params['sources'])
+    before, mode = None, None
+    try:
+        if os.path.lexists(path):
+            with open(path, 'rb') as handle:
+                before = handle.read().decode('utf-8', 'replace')
+            mode = os.stat(path).st_mode & 0o7777
+    except (OSError, IOError) as exc:
+        module.fail_json(msg='%s: cannot read it: %s' % (path, to_native(exc)),
+                         sources_file=path, sources_changed=False)
+    return path, content, before, before != content or mode != SOURCES_MODE
+
+
 def run(module):
     params = module.params
     pkg = pkg_manager.detect(module.run_command, params['package_manager'])
+    if not params['sources']:
+        result = prestage(module, pkg, params['update_cache'], {})
+        result.update(sources_file=None, sources_changed=False)
+        return result
+    path, content, before, changed = read_sources(module, pkg)
+    extra = dict(sources_file=path, sources_changed=changed)
+    if module._diff:
+        extra['diff'] = dict(before_header=path, after_header=path, before=before or '',
+                             after=content)
+    if module.check_mode:
+        # The repositories as they will be once the file is written; the host's untouched.
+        with pkg.extra_sources(params['sources'], path):
+            result = prestage(module, pkg, True, extra)
+    else:
+        if changed:
+            try:
+                ini_edit.write_atomic(path, content, mode=SOURCES_MODE)
+            except (OSError, IOError) as exc:
+                module.fail_json(msg='%s: cannot write it: %s' % (path, to_native(exc)),
+                                 sources_file=path, sources_changed=False)
+        result = prestage(module, pkg, params['update_cache'] or changed, extra)
+    result['changed'] = result['changed'] or changed
+    return result
+
+
+def prestage(module, pkg, refresh, extra):
+    """Check the repositories, then download what the cache lacks -> the result; ``extra``
+    goes into it and into the failures."""
+    params = module.params
     wanted, installed = wanted_packages(pkg, params)
-    if params['update_cache']:
+    if refresh:
         pkg.refresh()
     missing = pkg.missing_from_repo(wanted)
     if missing:
-        module.fail_json(msg='not in the configured repositories: %s' % ', '.join(
-            '%s=%s' % item for item in sorted(missing.items())),
-            missing=['%s=%s' % item for item in sorted(missing.items())], packages=wanted)
+        where = 'the configured repositories'
+        if extra.get('sources_file'):
+            where += ' (with %s)' % extra['sources_file']
+        module.fail_json(msg='not in %s: %s' % (where, ', '.join(_pins(missing))),
+                         missing=_pins(missing), packages=wanted, **extra)
     fetch, have = split_by_need(pkg, wanted, installed)
-    result = dict(changed=bool(fetch), packages=wanted, fetched=_pins(fetch),
+    result = dict(extra, changed=bool(fetch), packages=wanted, fetched=_pins(fetch),
                   already_cached=_pins(have), bytes=0, seconds=0.0)
     if fetch and not module.check_mode:
         started = time.monotonic()
@@ -175,6 +327,8 @@ def main():
         version=dict(type='str', required=True),
         packages=dict(type='list', elements='str'),
         update_cache=dict(type='bool', default=True),
+        sources=dict(type='list', elements='str'),
+        sources_file=dict(type='path'),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:

@@ -6,7 +6,11 @@
 * ``compute``: lab-compute1, put back on v1 (3.2, discovery) before and after the test with
   the module under test's rollback path, so a failed test leaves the shared lab as it found it;
 * ``broken_repo``: the v2 build 4.0.3.0-63 with a broken agent (h6's build.sh --broken),
-  offered to the compute by a second apt source for the duration of the test.
+  offered to the compute by a second apt source for the duration of the test;
+  ``broken_dkms_repo``: the same with a kernel module that does not build (--broken=dkms).
+
+Computes have only their own release's apt source (3.2); ``compute`` adds v2's in the file the
+ISSU's pre-stage writes (``V2_SOURCE_FILE``), as a compute in the compute phase has it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ V1_CONTROL, V2_CONTROL = '10.99.0.11', '10.99.0.21'
 COMPUTE = 'lab-compute1'
 BROKEN_SOURCE = '/etc/apt/sources.list.d/itest-h8-broken.list'
 BROKEN_DIR = '/srv/itest-h8-broken'
+V2_SOURCE = 'deb [trusted=yes] http://10.99.0.10:8081/4.0 ./'
+V2_SOURCE_FILE = '/etc/apt/sources.list.d/contrail-issu.list'
 
 
 @pytest.fixture
@@ -69,20 +75,31 @@ def compute(lab, issu_started, run_on):
     """lab-compute1 on v1 with no ISSU record, before and after the test."""
     lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
     back_to_v1(run_on, COMPUTE)
+    lab.exec(COMPUTE, 'sh', '-c', 'echo "%s" >%s' % (V2_SOURCE, V2_SOURCE_FILE))
     yield COMPUTE
     lab.exec(COMPUTE, 'rm', '-f', BROKEN_SOURCE, check=False)
     back_to_v1(run_on, COMPUTE)
-    lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
+    lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact', V2_SOURCE_FILE)
 
 
 @pytest.fixture
 def broken_repo(lab, compute, tmp_path):
     """Publish 4.0.3.0-63 (agent dies at start) to the compute as a file: apt source."""
+    yield from _publish_broken(lab, compute, tmp_path, 'agent')
+
+
+@pytest.fixture
+def broken_dkms_repo(lab, compute, tmp_path):
+    """Publish 4.0.3.0-63 whose kernel module fails to build (the postinst ignores it)."""
+    yield from _publish_broken(lab, compute, tmp_path, 'dkms')
+
+
+def _publish_broken(lab, compute, tmp_path, mode):
     out = tmp_path / 'repo'
     subprocess.run(['sh', str(REPO_ROOT / 'lab/packages/build.sh'), '--out', str(out),
-                    '--broken=agent'], check=True, capture_output=True, timeout=300)
+                    '--broken=' + mode], check=True, capture_output=True, timeout=300)
     lab.exec(compute, 'mkdir', '-p', BROKEN_DIR)
-    lab.podman('cp', str(out) + '/.', '%s:%s' % (compute, BROKEN_DIR))
+    lab.podman('cp', str(out / '4.0') + '/.', '%s:%s' % (compute, BROKEN_DIR))
     lab.exec(compute, 'sh', '-c', 'echo "deb [trusted=yes] file:%s ./" >%s && apt-get update -qq'
              % (BROKEN_DIR, BROKEN_SOURCE))
     yield BROKEN

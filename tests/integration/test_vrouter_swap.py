@@ -11,7 +11,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # compute_fixtures.py is beside us
 from compute_fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
-    BROKEN, V1, V1_CONTROL, V2, V2_CONTROL, broken_repo, compute, issu_started, run_on,
+    BROKEN, V1, V1_CONTROL, V2, V2_CONTROL, V2_SOURCE, V2_SOURCE_FILE, broken_dkms_repo,
+    broken_repo, compute, issu_started, run_on,
 )
 
 pytestmark = pytest.mark.lab
@@ -33,9 +34,20 @@ def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
     before = run_on(compute, 'vrouter_info', {})
     assert before['version'] == V1 and established(before) == [V1_CONTROL]
 
-    staged = run_on(compute, 'vrouter_prestage', {'version': V2})
-    assert staged['changed'] and staged['bytes'] > 0, staged
-    assert not run_on(compute, 'vrouter_prestage', {'version': V2})['changed']
+    # A compute has only its own release's repository (3.2): the pre-stage adds 4.0's, and its
+    # check mode (preflight's repository check) reads 4.0's without adding it.
+    lab.exec(compute, 'sh', '-c', 'rm -f %s && apt-get update -qq' % V2_SOURCE_FILE)
+    missing = run_on(compute, 'vrouter_prestage', {'version': V2}, check=True)
+    assert missing['failed'] and 'not in the configured repositories' in missing['msg'], missing
+    add = {'version': V2, 'sources': [V2_SOURCE], 'sources_file': V2_SOURCE_FILE}
+    preview = run_on(compute, 'vrouter_prestage', add, check=True)
+    assert not preview.get('failed') and preview['changed'], preview.get('msg')
+    assert preview['fetched'] and preview['sources_changed']
+    assert lab.exec(compute, 'test', '-e', V2_SOURCE_FILE, check=False).returncode != 0
+    staged = run_on(compute, 'vrouter_prestage', add)
+    assert staged['changed'] and staged['sources_changed'] and staged['bytes'] > 0, staged
+    assert lab.exec(compute, 'cat', V2_SOURCE_FILE).stdout == V2_SOURCE + '\n'
+    assert not run_on(compute, 'vrouter_prestage', add)['changed']
 
     preview = run_on(compute, 'vrouter_swap', UPGRADE, check=True, diff=True)
     assert preview['changed'] and preview['prestaged']
@@ -98,6 +110,27 @@ def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, bro
     assert info['issu']['vrouter']['failed_step'] == 'xmpp_up'
     rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
     assert not rollback.get('failed'), rollback.get('msg')
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+
+
+def test_a_module_that_does_not_build_fails_before_the_outage(lab, compute, broken_dkms_repo,
+                                                              run_on):
+    """contrail-vrouter-dkms's postinst ignores a failed `dkms build` (as the real one does):
+    the swap used to unload the old module and start an agent with none to load. It now fails
+    at the install, the old agent still forwarding on the loaded module, and the rollback
+    needs no module reload."""
+    args = dict(UPGRADE, version=broken_dkms_repo, require_prestaged=False)
+    result = run_on(compute, 'vrouter_swap', args)
+    assert result['failed'] and result['failed_step'] == 'install', result.get('msg')
+    assert 'no vrouter kernel module is on disk' in result['msg']
+    assert 'stop' not in result['timings'] and 'kmod' not in result['timings'], result['timings']
+    info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+    assert info['service']['programs']['contrail-vrouter-agent'] == 'RUNNING'
+    assert established(info) == [V1_CONTROL]               # v1's agent never stopped
+    assert info['kmod']['loaded']
+    rollback = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
+    assert not rollback.get('failed'), rollback.get('msg')
+    assert not rollback['plan']['kmod']['reload'], rollback['plan']['kmod']
     assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
 
 

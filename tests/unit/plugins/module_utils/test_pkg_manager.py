@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
@@ -75,6 +77,19 @@ def test_failure_carries_output():
     assert err.value.to_dict()['stdout_lines'] == ['Setting up x']
 
 
+def test_a_failed_refresh_names_the_sources_apt_could_not_fetch():
+    err = ('E: Failed to fetch http://repo/4.0/./Packages  404  Not Found\n'
+           'E: Some index files failed to download. They have been ignored, or old ones used '
+           'instead.\n')
+    with pytest.raises(pkg_manager.PackageError) as info:
+        pkg_manager.Apt(Runner({'apt-get update': (100, '', err)})).refresh()
+    assert str(info.value) == ('apt-get update failed (rc=100): E: Failed to fetch '
+                               'http://repo/4.0/./Packages  404  Not Found')
+    assert info.value.to_dict()['stderr_lines'] == err.splitlines()
+    with pytest.raises(pkg_manager.PackageError, match=r'\(rc=100\): E: Could not get lock'):
+        pkg_manager.Apt(Runner({'apt-get update': (100, '', 'E: Could not get lock')})).refresh()
+
+
 def test_parse_apt_simulation():
     out = ('Inst contrail-lib [3.2.14.0-37] (4.0.3.0-62 lab:./ [all])\n'
            'Inst nova-compute (2:13.1.0 ubuntu [all])\nRemv python-old [1.0]\n'
@@ -103,3 +118,151 @@ def test_detect():
         pkg_manager.detect(Runner({}), 'auto', exists=lambda p: False)
     with pytest.raises(pkg_manager.PackageError, match='unknown package manager'):
         pkg_manager.detect(Runner({}), 'zypper')
+
+
+# -- the sources of a target release ----------------------------------------------------
+
+TARGET = 'deb [trusted=yes] http://repo/4.0 ./'
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    """The host's apt and yum directories, and the temporary directory, under tmp_path."""
+    paths = dict((name, tmp_path / name) for name in ('parts', 'lists', 'yum', 'tmp'))
+    for path in paths.values():
+        path.mkdir()
+    (paths['parts'] / 'host.list').write_text('deb http://repo/3.2 ./\n')
+    (paths['parts'] / 'host.sources').write_text('Types: deb\nURIs: http://repo/3.2\n')
+    (paths['parts'] / 'contrail-issu.list').write_text('deb http://repo/old ./\n')
+    (paths['parts'] / 'notes.txt').write_text('not a source\n')
+    (paths['lists'] / 'repo_3.2_._Packages').write_text('Package: contrail-lib\n')
+    (paths['lists'] / 'lock').write_text('')
+    (paths['lists'] / 'partial').mkdir()
+    (paths['yum'] / 'base.repo').write_text('[base]\nbaseurl=http://repo/3.2\n')
+    monkeypatch.setattr(pkg_manager, 'APT_SOURCE_PARTS', str(paths['parts']))
+    monkeypatch.setattr(pkg_manager, 'APT_LISTS', str(paths['lists']))
+    monkeypatch.setattr(pkg_manager, 'YUM_REPOS_DIR', str(paths['yum']))
+    monkeypatch.setattr(pkg_manager.tempfile, 'tempdir', str(paths['tmp']))
+    return dict((name, str(path)) for name, path in paths.items())
+
+
+def _listing(path):
+    return dict((name, open(os.path.join(path, name)).read()) for name in sorted(os.listdir(path))
+                if os.path.isfile(os.path.join(path, name)))
+
+
+def test_render_sources():
+    assert pkg_manager.render_sources([TARGET, '# x']) == TARGET + '\n# x\n'
+
+
+def test_apt_extra_sources_overlay_for_repository_commands_only_inside_the_block(dirs):
+    runner = Runner({})
+    apt = pkg_manager.Apt(runner)
+    with apt.extra_sources([TARGET]) as tmp:
+        assert os.path.dirname(tmp) == dirs['tmp']
+        assert _listing(os.path.join(tmp, 'parts')) == {
+            'contrail-issu.list': TARGET + '\n', 'host.list': 'deb http://repo/3.2 ./\n',
+            'host.sources': 'Types: deb\nURIs: http://repo/3.2\n'}
+        assert _listing(os.path.join(tmp, 'lists')) == {
+            'repo_3.2_._Packages': 'Package: contrail-lib\n'}
+        assert os.path.isdir(os.path.join(tmp, 'lists', 'partial'))
+        apt.refresh()
+        apt.missing_from_repo({'contrail-lib': '4.0.3.0-62'})
+        apt.installed(['contrail-lib'])
+        apt.download({'contrail-lib': '4.0.3.0-62'})
+    overlay = ['-o', 'Dir::Etc::SourceParts=%s/parts' % tmp,
+               '-o', 'Dir::State::Lists=%s/lists' % tmp,
+               '-o', 'Dir::Cache::pkgcache=%s/pkgcache.bin' % tmp,
+               '-o', 'Dir::Cache::srcpkgcache=%s/srcpkgcache.bin' % tmp,
+               '-o', 'APT::Sandbox::User=root']
+    assert runner.calls[0] == ['apt-get'] + overlay + ['update', '-q']
+    assert runner.calls[1] == ['apt-cache'] + overlay + ['madison', 'contrail-lib']
+    assert runner.calls[2][0] == 'dpkg-query' and '-o' not in runner.calls[2]
+    assert runner.calls[3][:len(overlay) + 2] == ['apt-get'] + overlay + ['install']
+    assert not os.path.exists(tmp) and os.listdir(dirs['tmp']) == []
+    assert apt.options == []
+    apt.refresh()
+    assert runner.calls[-1] == ['apt-get', 'update', '-q']
+    # the host's files are as they were
+    assert _listing(dirs['parts'])['contrail-issu.list'] == 'deb http://repo/old ./\n'
+    assert sorted(os.listdir(dirs['lists'])) == ['lock', 'partial', 'repo_3.2_._Packages']
+
+
+def test_extra_sources_cleans_up_when_the_block_fails(dirs):
+    apt = pkg_manager.Apt(Runner({'apt-get -o': (100, '', 'E: Failed to fetch')}))
+    with pytest.raises(pkg_manager.PackageError, match='Failed to fetch'):
+        with apt.extra_sources([TARGET], os.path.join(dirs['parts'], 'c.list')):
+            apt.refresh()
+    assert os.listdir(dirs['tmp']) == [] and apt.options == []
+
+
+def test_extra_sources_refuses_bad_sources_before_making_anything(dirs):
+    runner = Runner({})
+    apt = pkg_manager.Apt(runner)
+    with pytest.raises(pkg_manager.PackageError, match='not a one-line apt source'):
+        with apt.extra_sources(['http://repo/4.0 ./']):
+            pass
+    assert os.listdir(dirs['tmp']) == [] and runner.calls == []
+
+
+@pytest.mark.parametrize('lines, name, problem', [
+    ([TARGET], 'contrail-issu.list', None),
+    (['# 4.0', '', TARGET, 'deb-src http://repo/4.0 ./'], 'c.list', None),
+    (['deb http://repo/4.0 xenial main contrib'], 'c.list', None),
+    (['Types: deb', 'URIs: http://repo/4.0'], 'c.sources', None),
+    ([], 'c.sources', 'sources: empty'),
+    (['deb http://repo/4.0'], 'c.list', "sources line 1 'deb http://repo/4.0' is not"),
+    (['deb\thttp://repo/4.0 ./', 'rpm http://x ./'], 'c.list', 'sources line 2'),
+    (['deb-src http://repo/4.0 ./'], 'c.list', 'no "deb ..." line'),
+    ([TARGET], 'c.conf', 'named NAME.list'),
+    ([TARGET], '.list', 'named NAME.list'),
+    ([TARGET], 'sub/c.list', 'absolute path in'),
+])
+def test_apt_sources_problems(dirs, lines, name, problem):
+    problems = pkg_manager.Apt(Runner({})).sources_problems(lines,
+                                                            os.path.join(dirs['parts'], name))
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_apt_default_sources_file_and_relative_path(dirs):
+    apt = pkg_manager.Apt(Runner({}))
+    assert apt.default_sources_file() == os.path.join(dirs['parts'], 'contrail-issu.list')
+    assert 'absolute path' in apt.sources_problems([TARGET], 'contrail-issu.list')[0]
+
+
+def test_dnf_extra_sources_reposdir_overlay(dirs):
+    runner = Runner({})
+    dnf = pkg_manager.Dnf(runner, 'yum')
+    lines = ['[contrail-4.0]', 'baseurl=http://repo/4.0', 'gpgcheck=0']
+    assert dnf.default_sources_file() == os.path.join(dirs['yum'], 'contrail-issu.repo')
+    with dnf.extra_sources(lines) as tmp:
+        assert _listing(tmp) == {'base.repo': '[base]\nbaseurl=http://repo/3.2\n',
+                                 'contrail-issu.repo': '\n'.join(lines) + '\n'}
+        dnf.refresh()
+        dnf.available('contrail-lib')
+        dnf.installed(['contrail-lib'])
+    assert runner.calls[0] == ['yum', '--setopt=reposdir=%s' % tmp, '-q', 'makecache']
+    assert runner.calls[1] == ['yum', '--setopt=reposdir=%s' % tmp, '-q', 'list',
+                               '--showduplicates', 'available', 'contrail-lib']
+    assert runner.calls[2][:2] == ['rpm', '-q']
+    assert not [arg for arg in runner.calls[2] if 'reposdir' in arg]
+    assert not os.path.exists(tmp) and dnf.options == []
+    assert sorted(os.listdir(dirs['yum'])) == ['base.repo']
+
+
+@pytest.mark.parametrize('lines, path, problem', [
+    (['[c]', 'baseurl=http://repo/4.0'], '{yum}/c.repo', None),
+    (['[c]'], '{parts}/c.list', 'absolute path in {yum} ending in .repo'),
+    (['[c]'], '{yum}/c.list', 'ending in .repo'),
+    (['[c]'], 'c.repo', 'ending in .repo'),
+    (['baseurl=http://repo/4.0'], '{yum}/c.repo', 'no "[REPOSITORY-ID]" line'),
+])
+def test_dnf_sources_problems(dirs, lines, path, problem):
+    problems = pkg_manager.Dnf(Runner({})).sources_problems(lines, path.format(**dirs))
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem.format(**dirs) in problems[0], problems
