@@ -182,8 +182,21 @@ def test_dkms_package(repo, version):
                        % upstream)
     assert 'PACKAGE_NAME=vrouter' in dkms_conf.splitlines()
     assert 'PACKAGE_VERSION=%s' % upstream in dkms_conf.splitlines()
-    assert 'echo "%s" >/var/lib/vrouter-kmod/available' % upstream in \
-        control_file(repo, 'contrail-vrouter-dkms', version, 'postinst')
+    postinst = control_file(repo, 'contrail-vrouter-dkms', version, 'postinst').splitlines()
+    assert 'version=%s' % upstream in postinst
+    assert '    echo "$version" >/var/lib/vrouter-kmod/available' in postinst
+    # The real postinst's shape: a failed build fails nothing (contrail-packages
+    # debian/contrail/debian/contrail-vrouter-dkms.postinst).
+    assert '    dkms_build && dkms_install || true' in postinst
+
+
+def test_broken_dkms_variant_builds_no_module(tmp_path):
+    subprocess.run([BUILD, '--out', str(tmp_path), '--broken=dkms'], check=True,
+                   capture_output=True)
+    postinst = control_file(tmp_path / 'all', 'contrail-vrouter-dkms', BROKEN, 'postinst')
+    assert 'Error! Bad return status for module build' in postinst
+    assert '    dkms_build && dkms_install || true' in postinst.splitlines()
+    assert 'Error!' not in control_file(tmp_path / 'all', 'contrail-vrouter-dkms', V2, 'postinst')
 
 
 def test_python_contrail_ships_the_daemon_code_without_issu(repo):

@@ -70,6 +70,28 @@ def test_preflight_reports_every_bad_input_at_once(lab, fresh_issu):
     assert not record_exists(lab)
 
 
+def test_preflight_reads_the_target_repository_without_adding_it(lab, fresh_issu):
+    """Computes have only 3.2's apt source before the ISSU (as in production): preflight's
+    repository check must read 4.0's (vrouter_apt_sources) without writing it."""
+    computes = ('lab-compute1', 'lab-compute2', 'lab-compute3')
+    for compute in computes:
+        lab.exec(compute, 'rm', '-f', '/etc/apt/sources.list.d/contrail-issu.list')
+    on_v1 = [c for c in computes if '3.2.14.0-37' in lab.exec(
+        c, 'dpkg-query', '-W', '-f', '${Version}', 'contrail-vrouter-agent').stdout]
+    assert on_v1, 'no compute on v1 to check'
+    run = playbook('issu_preflight.yml')
+    assert 'not in the configured repositories' not in run.stdout, run.stdout[-3000:]
+    assert 'Check the target version is in the repositories' in run.stdout
+    for compute in computes:
+        listed = lab.exec(compute, 'ls', '/etc/apt/sources.list.d').stdout.split()
+        assert listed == ['contrail.list'], (compute, listed)
+    without = playbook('issu_preflight.yml', {'vrouter_apt_sources': []})
+    assert without.returncode != 0
+    for compute in on_v1:
+        assert '%s: not in the configured repositories: contrail-' % compute in without.stdout, \
+            without.stdout[-3000:]
+
+
 def test_preflight_refuses_overlapping_v1_and_v2(lab, fresh_issu, tmp_path):
     hosts = open(os.path.join(ROOT, 'inventories/lab/hosts.yml')).read()
     overlapping = hosts.replace('contrail_host_ip: 10.99.0.21', 'contrail_host_ip: 10.99.0.11')
