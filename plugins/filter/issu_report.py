@@ -76,9 +76,40 @@ def phase_lines(history):
     return lines
 
 
-def freeze_lines(northbound):
-    lines = ['  %8.1f s  %s' % (_seconds(w['frozen_at'], w['opened_at']), w.get('note') or '')
-             for w in northbound.get('windows', []) if w.get('frozen_at')]
+#: What a freeze window holds up to each milestone recorded inside it (finalize records its
+#: point of no return, its final sync and its switch while northbound is frozen).
+MILESTONES = {
+    ('phase', 'finalizing'): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
+    ('step', 'synced'): "v1 and run-sync stopped, post-sync, zk-sync, v2 = v1's final config",
+    ('step', 'switched'): "v2's services released, HAProxy and neutron switched to v2",
+    ('window', 'opened'): 'recorded, opened',
+}
+
+
+def _milestones(record, begin, end):
+    """[(at, kind, name)] recorded between begin and end (ISO stamps compare as text)."""
+    found = [(h['at'], 'phase', h['phase']) for h in record.get('history', [])]
+    found += [(at, 'step', name) for name, at in (record.get('steps') or {}).items()]
+    return sorted(m for m in found if begin < m[0] <= end)
+
+
+def freeze_lines(northbound, record=None):
+    """Each window with its length, and inside it the time up to each milestone recorded in it,
+    so an operator sees where the window went."""
+    lines = []
+    for window in northbound.get('windows', []):
+        if not window.get('frozen_at'):
+            continue
+        begin, end = window['frozen_at'], window['opened_at']
+        lines.append('  %8.1f s  %s' % (_seconds(begin, end), window.get('note') or ''))
+        inside = _milestones(record or {}, begin, end)
+        if not inside:
+            continue
+        last = begin
+        for at, kind, name in inside + [(end, 'window', 'opened')]:
+            lines.append('    %8.1f s  %-10s %s' % (_seconds(last, at), name,
+                                                     MILESTONES.get((kind, name), '')))
+            last = at
     if northbound.get('state') == 'frozen':
         lines.append('  STILL FROZEN since %s' % northbound.get('since'))
     return lines
@@ -134,7 +165,7 @@ def issu_report(record):
     lines = ['ISSU phase: %s' % record['phase'], 'Phases:']
     lines += phase_lines(record.get('history', [])) or ['  none yet']
     lines.append('Northbound freeze windows:')
-    lines += freeze_lines(record.get('northbound', {})) or ['  none']
+    lines += freeze_lines(record.get('northbound', {}), record) or ['  none']
     lines.append('Computes (outage = vRouter stopped until its routes are back):')
     lines += host_lines(hosts) or ['  none recorded']
     lines += forced_lines(record)

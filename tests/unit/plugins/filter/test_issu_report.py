@@ -36,6 +36,22 @@ def test_summary_lists_phases_windows_hosts_and_batches():
     assert lines[-3:] == ['Batches:', '  1. c1', '  2. c2, c3']
 
 
+def test_a_finalize_window_shows_where_its_time_went():
+    record = dict(RECORD, steps={'synced': '2026-11-24T10:05:06.000000Z',
+                                 'switched': '2026-11-24T10:05:07.500000Z'})
+    record['northbound'] = {'state': 'open', 'since': None, 'windows': RECORD['northbound']['windows'] + [
+        {'frozen_at': '2026-11-24T10:04:58.000000Z', 'opened_at': '2026-11-24T10:05:08.000000Z',
+         'note': 'finalize'}]}
+    lines = issu_report(record)
+    at = lines.index(next(l for l in lines if l.endswith(' finalize') and '10.0 s' in l))
+    assert [l.split()[:3] for l in lines[at + 1:at + 5]] == [
+        ['2.0', 's', 'finalizing'], ['6.0', 's', 'synced'], ['1.5', 's', 'switched'],
+        ['0.5', 's', 'opened']]
+    assert 'point of no return' in lines[at + 1] and 'post-sync, zk-sync' in lines[at + 2]
+    start = lines.index(next(l for l in lines if l.endswith(' start')))
+    assert lines[start + 1].endswith(' finalize')            # nothing recorded inside start's
+
+
 def test_incomplete_phase_and_open_freeze_are_loud():
     record = dict(RECORD, phase='starting', history=RECORD['history'][:1],
                   northbound={'state': 'frozen', 'since': '2026-11-24T10:00:20.000000Z', 'windows': []}, hosts={})
