@@ -107,8 +107,8 @@ def freeze_lines(northbound, record=None):
             continue
         last = begin
         for at, kind, name in inside + [(end, 'window', 'opened')]:
-            lines.append('    %8.1f s  %-10s %s' % (_seconds(last, at), name,
-                                                     MILESTONES.get((kind, name), '')))
+            what = MILESTONES.get((kind, name), '')
+            lines.append('    %8.1f s  %-10s %s' % (_seconds(last, at), name, what))
             last = at
     if northbound.get('state') == 'frozen':
         lines.append('  STILL FROZEN since %s' % northbound.get('since'))
