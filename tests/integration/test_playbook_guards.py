@@ -240,6 +240,27 @@ def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, t
         assert re.search(r'"  %s\s+v1' % name, report.stdout), report.stdout[-3000:]
 
 
+def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(lab, fresh_issu):
+    """Issue 14 (7): a frozen compute hung the play for as long as it hung; its read has a
+    limit (vrouter_query_timeout), it is recorded failed and untouched, and no compute moves."""
+    write_record(lab, 'started')
+    lab.podman('pause', 'lab-compute2')
+    try:
+        run = playbook('issu_upgrade_computes.yml', {'vrouter_query_timeout': '5'})
+    finally:
+        lab.podman('unpause', 'lab-compute2')
+        for compute in ('lab-compute1', 'lab-compute2', 'lab-compute3'):
+            lab.exec(compute, 'sh', '-c', 'rm -f /etc/apt/sources.list.d/contrail-issu.list && apt-get clean')
+    assert run.returncode != 0
+    assert 'The pre-stage of lab-compute2 failed, nothing was changed on it' in run.stdout, run.stdout[-3000:]
+    assert 'expected time frame (5)' in run.stdout, run.stdout[-3000:]
+    assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
+    record = read_record(lab)
+    assert record['hosts']['lab-compute2']['status'] == 'failed', record['hosts']
+    assert record['hosts']['lab-compute2']['error'].startswith('pre-stage: ')
+    assert set(record['hosts']) == {'lab-compute2'}
+
+
 def test_a_compute_whose_pre_stage_fails_is_recorded_and_stops_the_phase(lab, fresh_issu, tmp_path):
     """A pre-stage failure used to drop the compute out of the rolling play silently: the others
     were upgraded even with max_fail_percentage 0 and the record never listed it."""
