@@ -241,8 +241,9 @@ def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, t
 
 
 def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(lab, fresh_issu):
-    """Issue 14 (7): a frozen compute hung the play for as long as it hung; its read has a
-    limit (vrouter_query_timeout), it is recorded failed and untouched, and no compute moves."""
+    """Issue 14 (7): a compute that cannot be reached dropped out of the play unrecorded, and a
+    frozen one hung it; its read has a limit (vrouter_query_timeout) and a compute that does
+    not answer is recorded failed and untouched, and no compute moves."""
     write_record(lab, 'started')
     lab.podman('pause', 'lab-compute2')
     try:
@@ -253,11 +254,13 @@ def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(
             lab.exec(compute, 'sh', '-c', 'rm -f /etc/apt/sources.list.d/contrail-issu.list && apt-get clean')
     assert run.returncode != 0
     assert 'The pre-stage of lab-compute2 failed, nothing was changed on it' in run.stdout, run.stdout[-3000:]
-    assert 'expected time frame (5)' in run.stdout, run.stdout[-3000:]
     assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
     record = read_record(lab)
     assert record['hosts']['lab-compute2']['status'] == 'failed', record['hosts']
-    assert record['hosts']['lab-compute2']['error'].startswith('pre-stage: ')
+    # podman refuses an exec into a paused container (unreachable); over SSH a frozen host
+    # hangs the connection until the task's limit (vrouter_query_timeout)
+    assert re.match(r'pre-stage: (unreachable|.*expected time frame \(5\))',
+                    record['hosts']['lab-compute2']['error']), record['hosts']['lab-compute2']
     assert set(record['hosts']) == {'lab-compute2'}
 
 
