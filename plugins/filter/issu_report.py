@@ -81,7 +81,7 @@ def phase_lines(history):
 MILESTONES = {
     ('phase', 'finalizing'): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
     ('step', 'synced'): "v1 and run-sync stopped, post-sync, zk-sync, v2 = v1's final config",
-    ('step', 'switched'): "v2's services released, HAProxy and neutron switched to v2",
+    ('step', 'switched'): 'HAProxy and neutron switched to v2',
     ('window', 'opened'): 'recorded, opened',
 }
 
