@@ -11,6 +11,7 @@ pytestmark = pytest.mark.lab
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = '/var/lib/contrail-issu/state.json'
+COMPUTES = ('lab-compute1', 'lab-compute2', 'lab-compute3')
 
 
 def playbook(name, *extra, inventory='inventories/lab', limit=None):
@@ -73,16 +74,15 @@ def test_preflight_reports_every_bad_input_at_once(lab, fresh_issu):
 def test_preflight_reads_the_target_repository_without_adding_it(lab, fresh_issu):
     """Computes have only 3.2's apt source before the ISSU (as in production): preflight's
     repository check must read 4.0's (vrouter_apt_sources) without writing it."""
-    computes = ('lab-compute1', 'lab-compute2', 'lab-compute3')
-    for compute in computes:
+    for compute in COMPUTES:
         lab.exec(compute, 'rm', '-f', '/etc/apt/sources.list.d/contrail-issu.list')
-    on_v1 = [c for c in computes if '3.2.14.0-37' in lab.exec(
+    on_v1 = [c for c in COMPUTES if '3.2.14.0-37' in lab.exec(
         c, 'dpkg-query', '-W', '-f', '${Version}', 'contrail-vrouter-agent').stdout]
     assert on_v1, 'no compute on v1 to check'
     run = playbook('issu_preflight.yml')
     assert 'not in the configured repositories' not in run.stdout, run.stdout[-3000:]
     assert 'Check the target version is in the repositories' in run.stdout
-    for compute in computes:
+    for compute in COMPUTES:
         listed = lab.exec(compute, 'ls', '/etc/apt/sources.list.d').stdout.split()
         assert listed == ['contrail.list'], (compute, listed)
     without = playbook('issu_preflight.yml', {'vrouter_apt_sources': []})
@@ -240,6 +240,25 @@ def test_a_forced_finalize_records_the_agents_it_leaves_on_v1(lab, fresh_issu, t
         assert re.search(r'"  %s\s+v1' % name, report.stdout), report.stdout[-3000:]
 
 
+def forget_pre_stage(lab):
+    """The other computes' pre-stage did run: leave their apt as the lab made it, so the compute
+    tests that follow pre-stage from an empty cache."""
+    for compute in COMPUTES:
+        lab.exec(compute, 'sh', '-c', 'rm -f /etc/apt/sources.list.d/contrail-issu.list && apt-get clean')
+
+
+def assert_only_failed_at_pre_stage(lab, run, compute):
+    """The phase stopped at the pre-stage of ``compute`` alone: no compute moved, and it is the
+    only one recorded, failed -> its recorded error."""
+    assert run.returncode != 0
+    assert 'The pre-stage of %s failed, nothing was changed on it' % compute in run.stdout, run.stdout[-3000:]
+    assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
+    record = read_record(lab)
+    assert record['hosts'][compute]['status'] == 'failed', record['hosts']
+    assert set(record['hosts']) == {compute}
+    return record['hosts'][compute]['error']
+
+
 def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(lab, fresh_issu):
     """Issue 14 (7): a compute that cannot be reached dropped out of the play unrecorded, and a
     frozen one hung it; its read has a limit (vrouter_query_timeout) and a compute that does
@@ -250,18 +269,11 @@ def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(
         run = playbook('issu_upgrade_computes.yml', {'vrouter_query_timeout': '5'})
     finally:
         lab.podman('unpause', 'lab-compute2')
-        for compute in ('lab-compute1', 'lab-compute2', 'lab-compute3'):
-            lab.exec(compute, 'sh', '-c', 'rm -f /etc/apt/sources.list.d/contrail-issu.list && apt-get clean')
-    assert run.returncode != 0
-    assert 'The pre-stage of lab-compute2 failed, nothing was changed on it' in run.stdout, run.stdout[-3000:]
-    assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
-    record = read_record(lab)
-    assert record['hosts']['lab-compute2']['status'] == 'failed', record['hosts']
+        forget_pre_stage(lab)
+    error = assert_only_failed_at_pre_stage(lab, run, 'lab-compute2')
     # podman refuses an exec into a paused container (unreachable); over SSH a frozen host
     # hangs the connection until the task's limit (vrouter_query_timeout)
-    assert re.match(r'pre-stage: (unreachable|.*expected time frame \(5\))',
-                    record['hosts']['lab-compute2']['error']), record['hosts']['lab-compute2']
-    assert set(record['hosts']) == {'lab-compute2'}
+    assert re.match(r'pre-stage: (unreachable|.*expected time frame \(5\))', error), error
 
 
 def test_a_compute_whose_pre_stage_fails_is_recorded_and_stops_the_phase(lab, fresh_issu, tmp_path):
@@ -278,15 +290,6 @@ def test_a_compute_whose_pre_stage_fails_is_recorded_and_stops_the_phase(lab, fr
     try:
         run = playbook('issu_upgrade_computes.yml', inventory=str(inventory))
     finally:
-        # The other computes' pre-stage did run: leave their apt as the lab made it, so the
-        # compute tests that follow pre-stage from an empty cache.
-        for compute in ('lab-compute1', 'lab-compute2', 'lab-compute3'):
-            lab.exec(compute, 'sh', '-c', 'rm -f /etc/apt/sources.list.d/contrail-issu.list && apt-get clean')
-    assert run.returncode != 0
-    assert 'The pre-stage of lab-compute2 failed, nothing was changed on it' in run.stdout, run.stdout[-3000:]
-    assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
-    record = read_record(lab)
-    assert record['hosts']['lab-compute2']['status'] == 'failed', record['hosts']
-    assert record['hosts']['lab-compute2']['error'].startswith('pre-stage:')
-    assert 'contrail-no-such-package' in record['hosts']['lab-compute2']['error']
-    assert set(record['hosts']) == {'lab-compute2'}
+        forget_pre_stage(lab)
+    error = assert_only_failed_at_pre_stage(lab, run, 'lab-compute2')
+    assert error.startswith('pre-stage:') and 'contrail-no-such-package' in error, error
