@@ -38,28 +38,6 @@ def labctl(*args):
                           env=ENV, capture_output=True, text=True, check=True).stdout
 
 
-def inventory(directory, computes, v1, v2):
-    """The lab inventory at this size (group_vars shared with inventories/lab)."""
-    def hosts(prefix, base, count):
-        return dict(('%s%d' % (prefix, i), {'contrail_host_ip': '10.99.0.%d' % (base + i)})
-                    for i in range(1, count + 1))
-    groups = {
-        'contrail_v1_controllers': {'hosts': hosts('lab-v1-ctrl', 10, v1)},
-        'contrail_v2_controllers': {'hosts': hosts('lab-v2-ctrl', 20, v2)},
-        'issu_task': {'hosts': {'lab-v2-ctrl1': {}}},
-        'contrail_computes': {'hosts': hosts('lab-compute', 100, computes)},
-        'openstack_haproxy': {'hosts': {'lab-openstack': {'contrail_host_ip': VIP}}},
-        'openstack_neutron': {'hosts': {'lab-openstack': {}}},
-    }
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, 'hosts.yml'), 'w') as handle:
-        json.dump({'all': {'children': groups}}, handle, indent=1)
-    link = os.path.join(directory, 'group_vars')
-    if not os.path.exists(link):
-        os.symlink(os.path.join(ROOT, 'inventories', 'lab', 'group_vars'), link)
-    return directory
-
-
 class Writer(object):
     """Creates a virtual-network through the VIP with the official client, timing each call."""
 
@@ -136,7 +114,7 @@ def main(argv=None):
     labctl('down')
     labctl('up', '--computes', str(args.computes), '--v1-controllers', str(args.v1),
            '--v2-controllers', str(args.v2))
-    inv = inventory(tempfile.mkdtemp(prefix='freeze-inv-'), args.computes, args.v1, args.v2)
+    inv = labctl('inventory', '--out', tempfile.mkdtemp(prefix='freeze-inv-')).strip()
     writer = Writer(args.interval)
     writer.thread.start()
     times = {}

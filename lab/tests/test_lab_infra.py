@@ -65,6 +65,15 @@ def test_inventory_matches_default_topology(labctl_module):
     assert list(groups['issu_task']['hosts']) == ['lab-v2-ctrl1']
 
 
+@pytest.mark.parametrize('inventory, sizes', [('lab', {}), ('lab-ha', {'v1': 3, 'v2': 3})])
+def test_the_written_inventory_is_the_static_one_at_its_sizes(labctl_module, inventory, sizes):
+    """`labctl inventory` (any size: make demo, the benchmarks) and the checked-in inventories
+    describe the same lab."""
+    with open(os.path.join(ROOT, 'inventories', inventory, 'hosts.yml')) as f:
+        static = yaml.safe_load(f)['all']['children']
+    assert labctl_module.Topology(**sizes).inventory_groups() == static
+
+
 def test_image_tag_follows_content(labctl_module, tmp_path, monkeypatch):
     module = labctl_module
     monkeypatch.setattr(module, 'IMAGES_DIR', str(tmp_path))

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """`make demo`: the whole ISSU on the rehearsal lab, as an operator would watch it.
 
-Brings the lab up (fresh unless --reuse), starts a northbound workload through the HAProxy VIP
-and a probe of every agent's routes, runs playbooks/issu_full.yml, then prints the ISSU's own
+Brings the lab up (fresh unless --reuse) at the size LAB_COMPUTES, LAB_V1_CONTROLLERS and
+LAB_V2_CONTROLLERS ask (default 3, 1, 1; see `labctl up`), writes the inventory of the running
+lab (`labctl inventory`), starts a northbound workload through the HAProxy VIP and a probe of
+every agent's routes, runs playbooks/issu_full.yml with that inventory, then prints the ISSU's own
 report (phases, northbound freeze windows, per-compute outages, batches) followed by what the
 clients and the data plane saw. Exits non-zero when the ISSU fails or an acknowledged write is
 missing from v2 at the end.
@@ -34,7 +36,7 @@ def run(cmd, **kwargs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--reuse', action='store_true', help='use a running lab as it is')
-    parser.add_argument('--computes', type=int, default=3)
+    parser.add_argument('--computes', type=int, default=int(os.environ.get('LAB_COMPUTES', 3)))
     args = parser.parse_args(argv)
 
     labctl = [sys.executable, os.path.join(ROOT, 'lab', 'labctl')]
@@ -42,6 +44,9 @@ def main(argv=None):
         run(labctl + ['down'], stdout=subprocess.DEVNULL)
         if run(labctl + ['up', '--computes', str(args.computes)]).returncode:
             return 1
+    inventory = run(labctl + ['inventory'], stdout=subprocess.PIPE, text=True)
+    if inventory.returncode:
+        return 1
 
     workload = lab_workload.Workload(neutron_url='http://%s:9696' % VIP, api_url='http://%s:8082' % VIP,
                                      count=20000, duration=1800, interval=0.2).start()
@@ -51,7 +56,7 @@ def main(argv=None):
                               daemon=True)
     thread.start()
     started = time.time()
-    rc = run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_full.yml',
+    rc = run(['ansible-playbook', '-i', inventory.stdout.strip(), 'playbooks/issu_full.yml',
               '-e', 'issu_finalize_confirm=true']).returncode
     elapsed = time.time() - started
     summary = workload.stop(timeout=30)
