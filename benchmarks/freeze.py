@@ -27,6 +27,8 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))   # make collection links it
+from ansible_collections.opencontrail.issu.plugins.filter.issu_report import window_steps  # noqa: E402
 VIP, V2_API = '10.99.0.5', '10.99.0.21'
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
@@ -97,7 +99,8 @@ def freeze_report(record, calls):
         frozen, opened = epoch(window['frozen_at']), epoch(window['opened_at'])
         overlapping = [c for c in calls if c['ended'] >= frozen and c['began'] <= opened]
         out.append({'freeze': window.get('note'), 'record_seconds': round(opened - frozen, 2),
-                    'steps': window.get('steps', {}),
+                    'steps': [{'until': name, 'seconds': round(seconds, 2), 'what': what}
+                              for name, seconds, what in window_steps(record, window)],
                     'client_longest_write_seconds': round(max([c['ended'] - c['began'] for c in overlapping] or [0]), 2),
                     'client_errors': [c['error'] for c in overlapping if c['error']]})
     return out

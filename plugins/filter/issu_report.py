@@ -93,6 +93,20 @@ def _milestones(record, begin, end):
     return sorted(m for m in found if begin < m[0] <= end)
 
 
+def window_steps(record, window):
+    """[(milestone, seconds up to it, what it holds)] of a freeze window: the milestones recorded
+    inside it, then its opening; [] when none was recorded inside it."""
+    begin, end = window['frozen_at'], window['opened_at']
+    inside = _milestones(record or {}, begin, end)
+    if not inside:
+        return []
+    steps, last = [], begin
+    for at, kind, name in inside + [(end, 'window', 'opened')]:
+        steps.append((name, _seconds(last, at), MILESTONES.get((kind, name), '')))
+        last = at
+    return steps
+
+
 def freeze_lines(northbound, record=None):
     """Each window with its length, and inside it the time up to each milestone recorded in it,
     so an operator sees where the window went."""
@@ -100,16 +114,10 @@ def freeze_lines(northbound, record=None):
     for window in northbound.get('windows', []):
         if not window.get('frozen_at'):
             continue
-        begin, end = window['frozen_at'], window['opened_at']
-        lines.append('  %8.1f s  %s' % (_seconds(begin, end), window.get('note') or ''))
-        inside = _milestones(record or {}, begin, end)
-        if not inside:
-            continue
-        last = begin
-        for at, kind, name in inside + [(end, 'window', 'opened')]:
-            what = MILESTONES.get((kind, name), '')
-            lines.append('    %8.1f s  %-10s %s' % (_seconds(last, at), name, what))
-            last = at
+        lines.append('  %8.1f s  %s' % (_seconds(window['frozen_at'], window['opened_at']),
+                                       window.get('note') or ''))
+        lines += ['    %8.1f s  %-10s %s' % (seconds, name, what)
+                  for name, seconds, what in window_steps(record, window)]
     if northbound.get('state') == 'frozen':
         lines.append('  STILL FROZEN since %s' % northbound.get('since'))
     return lines
