@@ -138,15 +138,22 @@ def host_lines(hosts):
 
 
 def batch_lines(hosts):
-    batches = {}
+    """The batches in the order they began, each with the computes recorded in it. A compute's
+    ``batch`` names its batch by the batch's first host (records written before that held the
+    whole list of the batch's hosts, which is read the same way)."""
+    began, members = {}, {}
     for name, host in hosts.items():
-        if host.get('batch'):
-            first_at = min((h['at'] for h in host.get('history', []) if h['status'] == 'upgrading'),
-                           default=host.get('updated_at'))
-            key = tuple(sorted(host['batch']))
-            batches[key] = min(batches.get(key, first_at), first_at)
-    return ['  %d. %s' % (number, ', '.join(batch))
-            for number, (batch, _at_) in enumerate(sorted(batches.items(), key=lambda item: item[1]), 1)]
+        batch = host.get('batch')
+        if not batch:
+            continue
+        key = batch if isinstance(batch, str) else tuple(sorted(batch))
+        first_at = min((h['at'] for h in host.get('history', []) if h['status'] == 'upgrading'),
+                       default=host.get('updated_at'))
+        began[key] = min(began.get(key, first_at), first_at)
+        members.setdefault(key, set()).update([name] if isinstance(batch, str) else batch)
+    ordered = sorted(began, key=lambda key: began[key])
+    return ['  %d. %s' % (number, ', '.join(sorted(members[key])))
+            for number, key in enumerate(ordered, 1)]
 
 
 def forced_lines(record):

@@ -14,12 +14,12 @@ RECORD = {
     'northbound': {'state': 'open', 'since': None, 'windows': [
         {'frozen_at': '2026-11-24T10:00:20.000000Z', 'opened_at': '2026-11-24T10:00:23.250000Z', 'note': 'start'}]},
     'hosts': {
-        'c2': {'status': 'v2', 'version': '4.0', 'batch': ['c2', 'c3'],
+        'c2': {'status': 'v2', 'version': '4.0', 'batch': 'c2',
                'timings': {'stop': 0.4, 'outage': 2.5},
                'history': [{'status': 'upgrading', 'at': '2026-11-24T10:02:00.000000Z'}]},
-        'c3': {'status': 'v2', 'version': '4.0', 'batch': ['c3', 'c2'], 'error': '',
+        'c3': {'status': 'v2', 'version': '4.0', 'batch': 'c2', 'error': '',
                'history': [{'status': 'upgrading', 'at': '2026-11-24T10:02:00.100000Z'}]},
-        'c1': {'status': 'v2', 'version': '4.0', 'batch': ['c1'], 'timings': {'outage': 2.0},
+        'c1': {'status': 'v2', 'version': '4.0', 'batch': 'c1', 'timings': {'outage': 2.0},
                'history': [{'status': 'upgrading', 'at': '2026-11-24T10:01:00.000000Z'}]},
     },
 }
@@ -50,6 +50,13 @@ def test_a_finalize_window_shows_where_its_time_went():
     assert 'point of no return' in lines[at + 1] and 'post-sync, zk-sync' in lines[at + 2]
     start = lines.index(next(l for l in lines if l.endswith(' start')))
     assert lines[start + 1].endswith(' finalize')            # nothing recorded inside start's
+
+
+def test_batches_of_records_that_listed_every_host_of_a_batch():
+    hosts = {'c2': dict(RECORD['hosts']['c2'], batch=['c2', 'c3']),
+             'c3': dict(RECORD['hosts']['c3'], batch=['c3', 'c2']),
+             'c1': dict(RECORD['hosts']['c1'], batch=['c1'])}
+    assert issu_report(dict(RECORD, hosts=hosts))[-3:] == ['Batches:', '  1. c1', '  2. c2, c3']
 
 
 def test_incomplete_phase_and_open_freeze_are_loud():
