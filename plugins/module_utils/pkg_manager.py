@@ -292,9 +292,10 @@ class Apt(PackageManager):
     def _overlay(self, tmp, path, content):
         """``tmp/parts``: the host's sources.list.d/*.list and *.sources, ``path`` replaced
         by (or added with) ``content``; ``tmp/lists``: a copy of the host's package lists
-        (so that ``apt-get update`` fetches only what changed), with its ``partial``. The
-        host's /etc/apt/sources.list is read as usual. apt's binary caches go to ``tmp``
-        too, and the commands run as root (the _apt sandbox user cannot read ``tmp``)."""
+        (hard links where it can: so that ``apt-get update`` fetches only what changed), with its
+        ``partial``. The host's /etc/apt/sources.list is read as usual. apt's binary caches go
+        to ``tmp`` too, and the commands run as root (the _apt sandbox user cannot read
+        ``tmp``)."""
         parts, lists = os.path.join(tmp, 'parts'), os.path.join(tmp, 'lists')
         os.makedirs(os.path.join(lists, 'partial'))
         os.mkdir(parts)
@@ -307,7 +308,7 @@ class Apt(PackageManager):
         for entry in sorted(os.listdir(APT_LISTS)) if os.path.isdir(APT_LISTS) else ():
             source = os.path.join(APT_LISTS, entry)
             if entry != 'lock' and os.path.isfile(source):
-                shutil.copy2(source, os.path.join(lists, entry))
+                _link_or_copy(source, os.path.join(lists, entry))
         return ['-o', 'Dir::Etc::SourceParts=%s' % parts,
                 '-o', 'Dir::State::Lists=%s' % lists,
                 '-o', 'Dir::Cache::pkgcache=%s' % os.path.join(tmp, 'pkgcache.bin'),
@@ -475,6 +476,15 @@ def _file_in(path, directory):
     """True when ``path`` is absolute and names an entry of ``directory`` itself."""
     return bool(path) and os.path.isabs(path) and \
         os.path.normpath(os.path.dirname(path)) == os.path.normpath(directory)
+
+
+def _link_or_copy(source, target):
+    """A hard link (apt replaces list files by rename, so the host's stay as they are), else a
+    copy (another file system)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _write_text(path, text):

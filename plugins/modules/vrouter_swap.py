@@ -602,12 +602,13 @@ class Swap:
         # left with no module to load.
         kmod_packages = sorted(name for name in wanted if vrouter.is_kmod_package(name))
         if kmod_packages and not vrouter.installed_module(self.run_cmd):
+            kernel, package = os.uname()[2], kmod_packages[0]
+            why = ('its postinst ignores a failed `dkms build`; see /var/lib/dkms/vrouter/%s/build/'
+                   'make.log' % vrouter.upstream(wanted[package])) if package == vrouter.KMOD_DKMS \
+                else 'it is built for another kernel than the running %s' % kernel
             raise StepFailed('install', 'the packages installed, but no vrouter kernel module is on '
-                             'disk for kernel %s: %s built none (its postinst ignores a failed '
-                             '`dkms build`; see /var/lib/dkms/vrouter/%s/build/make.log). The old '
-                             'agent still runs on the loaded module'
-                             % (os.uname()[2], ', '.join(kmod_packages),
-                                vrouter.upstream(wanted[kmod_packages[0]])))
+                             'disk for kernel %s: %s installed none (%s). The old agent still runs '
+                             'on the loaded module' % (kernel, package, why))
 
     def _write_conf(self):
         for path, edits in sorted(self.conf_targets.items()):

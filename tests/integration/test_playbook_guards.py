@@ -251,7 +251,7 @@ def assert_only_failed_at_pre_stage(lab, run, compute):
     """The phase stopped at the pre-stage of ``compute`` alone: no compute moved, and it is the
     only one recorded, failed -> its recorded error."""
     assert run.returncode != 0
-    assert 'The pre-stage of %s failed, nothing was changed on it' % compute in run.stdout, run.stdout[-3000:]
+    assert 'The pre-stage of %s failed; its vRouter was not changed' % compute in run.stdout, run.stdout[-3000:]
     assert 'Swap the vRouter to v2' not in run.stdout                 # no compute moved
     record = read_record(lab)
     assert record['hosts'][compute]['status'] == 'failed', record['hosts']
