@@ -231,6 +231,7 @@ class Channel(object):
         self.tx = {'open': 0, 'keepalive': 0, 'update': 0, 'close': 0}
         self.remote = {}            # vrf -> {prefix: route} learnt on this channel
         self.config_received = False
+        self.config_subscribed = False
         self.stream = None
         self.stopped = False
         S.start_thread(self._run, name='xmpp-%s' % endpoint[0])
@@ -301,7 +302,7 @@ class Channel(object):
             self.stream.close()
         with self.agent.lock:
             self.remote = {}
-        self.config_received = False
+        self.config_received = self.config_subscribed = False
         if self.state == 'Established':
             self._set_state('Active', 'xmsm::EvTcpClose')
         self.agent.on_channel_down(self)
@@ -329,8 +330,7 @@ class Agent(object):
         if channel.kind != 'control':
             return
         host = self.s.hostname
-        if channel is self.cfg_channel():
-            channel.send(xmpp.config_subscribe(host))
+        self._subscribe_config()
         for vrf, index in self.local.vrfs.items():
             if vrf in self.local.vrf_vn:
                 self.seq += 1
@@ -340,10 +340,25 @@ class Agent(object):
             channel.send(xmpp.route_publish(host, route, self.seq), count=2)
 
     def on_channel_down(self, channel):
+        self._subscribe_config()
         self._update_status()
 
     def cfg_channel(self):
         return next((c for c in self.channels if c.established), None)
+
+    def _subscribe_config(self):
+        """Subscribe to this node's config on the config channel (the first Established one),
+        again whenever that channel changes, as the agent's config client does when its
+        cfg_controller moves; done once per channel session."""
+        with self.lock:
+            cfg = self.cfg_channel()
+            if cfg is None or cfg.config_subscribed:
+                return
+            cfg.config_subscribed = True
+        try:
+            cfg.send(xmpp.config_subscribe(self.s.hostname))
+        except (OSError, xmpp.StreamClosed):
+            cfg.config_subscribed = False
 
     def set_servers(self, controls, dns):
         """(Re)create channels for the given endpoints; unchanged ones keep their session."""
