@@ -356,10 +356,7 @@ def kmod_state(runner, sys_module=SYS_MODULE):
     host does not tell."""
     state = lsmod(runner)
     state.update(version=None, srcversion=None, installed_srcversion=None)
-    modinfo = which('modinfo')
-    if modinfo:
-        out = _output(runner, [modinfo, '-F', 'srcversion', 'vrouter'])
-        state['installed_srcversion'] = (out or '').strip() or None
+    state['installed_srcversion'] = modinfo_field(runner, 'srcversion')
     tool = which('vrouter')
     if state['loaded']:
         if tool:
@@ -368,13 +365,19 @@ def kmod_state(runner, sys_module=SYS_MODULE):
     return state
 
 
+def modinfo_field(runner, field):
+    """``modinfo -F field vrouter``: a field of the vrouter module on disk for the running
+    kernel; None when there is no module, no such field, or no modinfo."""
+    modinfo = which('modinfo')
+    if not modinfo:
+        return None
+    return (_output(runner, [modinfo, '-F', field, 'vrouter']) or '').strip() or None
+
+
 def installed_module(runner):
     """The file of the vrouter module on disk for the running kernel (``modinfo -F filename``),
     None when there is none, True when the host has no modinfo (nothing to tell)."""
-    modinfo = which('modinfo')
-    if not modinfo:
-        return True
-    return (_output(runner, [modinfo, '-F', 'filename', 'vrouter']) or '').strip() or None
+    return modinfo_field(runner, 'filename') if which('modinfo') else True
 
 
 def is_kmod_package(name):
