@@ -114,8 +114,8 @@ def freeze_lines(northbound, record=None):
     for window in northbound.get('windows', []):
         if not window.get('frozen_at'):
             continue
-        seconds = _seconds(window['frozen_at'], window['opened_at'])
-        lines.append('  %8.1f s  %s' % (seconds, window.get('note') or ''))
+        length = _seconds(window['frozen_at'], window['opened_at'])
+        lines.append('  %8.1f s  %s' % (length, window.get('note') or ''))
         lines += ['    %8.1f s  %-10s %s' % (seconds, name, what)
                   for name, seconds, what in window_steps(record, window)]
     if northbound.get('state') == 'frozen':
