@@ -137,21 +137,59 @@ def host_lines(hosts):
     return lines
 
 
+def _upgrades(host):
+    """The stamps of a compute's 'upgrading' entries, in order."""
+    return sorted(h['at'] for h in host.get('history') or [] if h.get('status') == 'upgrading')
+
+
+def _batch_span(host):
+    """(began, done) of the upgrade that recorded the compute's ``batch``: ``done`` is its 'v2'
+    entry (the last one that followed an 'upgrading', else the last one, else the compute's
+    last update), ``began`` the last 'upgrading' before it; either may be None."""
+    history = host.get('history') or []
+    on_v2 = [e['at'] for e in history if e.get('status') == 'v2']
+    swapped = [e['at'] for previous, e in zip(history, history[1:])
+               if e.get('status') == 'v2' and previous.get('status') == 'upgrading']
+    done = (swapped or on_v2 or [host.get('updated_at')])[-1]
+    began = [at for at in _upgrades(host) if done is None or at <= done]
+    return (began[-1] if began else host.get('updated_at')), done
+
+
+def _anchor(first, began, done):
+    """The stamp of the upgrade of a batch's first host that started the batch a compute
+    finished at ``done`` was in: the first host's last 'upgrading' up to ``done`` (a batch
+    named after it again later begins only after this one is over), else its nearest one."""
+    upgrades = _upgrades(first or {})
+    when = done or began
+    if not upgrades or when is None:
+        return None
+    before = [at for at in upgrades if at <= when]
+    if before:
+        return before[-1]
+    return min(upgrades, key=lambda at: abs(_seconds(at, when)))
+
+
 def batch_lines(hosts):
     """The batches in the order they began, each with the computes recorded in it. A compute's
     ``batch`` names its batch by the batch's first host (records written before that held the
-    whole list of the batch's hosts, which is read the same way)."""
+    whole list of the batch's hosts, which is read the same way, by that list). A first host
+    rolled back and upgraded again can name a later batch too, so a batch is the name plus the
+    first host's own 'upgrading' entry that began it (the first host is listed in each); when
+    the record has no such entry, the name alone."""
     began, members = {}, {}
     for name, host in hosts.items():
         batch = host.get('batch')
         if not batch:
             continue
-        key = batch if isinstance(batch, str) else tuple(sorted(batch))
-        first_at = min((h['at'] for h in host.get('history', []) if h['status'] == 'upgrading'),
-                       default=host.get('updated_at'))
-        began[key] = min(began.get(key, first_at), first_at)
-        members.setdefault(key, set()).update([name] if isinstance(batch, str) else batch)
-    ordered = sorted(began, key=lambda key: began[key])
+        start, done = _batch_span(host)
+        if isinstance(batch, str):
+            anchor = _anchor(hosts.get(batch), start, done)
+            key, names = ('name', batch, anchor), [name] + ([batch] if anchor else [])
+        else:
+            key, names, anchor = ('hosts',) + tuple(sorted(batch)), batch, None
+        began.setdefault(key, []).extend(stamp for stamp in (start, anchor) if stamp)
+        members.setdefault(key, set()).update(names)
+    ordered = sorted(began, key=lambda key: min(began[key] or ['']))
     return ['  %d. %s' % (number, ', '.join(sorted(members[key])))
             for number, key in enumerate(ordered, 1)]
 

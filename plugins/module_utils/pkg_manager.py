@@ -162,17 +162,19 @@ class PackageManager:
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def extra_sources(self, lines, sources_file=None):
+    def extra_sources(self, lines, sources_file=None, checked=False):
         """The repositories as they will be once ``lines`` are written to ``sources_file``,
         for the commands run inside the block, without touching the host's configuration.
 
         Builds a temporary directory (see ``_overlay`` of each manager), sets ``options`` to
         read it, and on leaving the block, even by an exception, restores ``options`` and
         removes the directory. Yields the directory. Raises PackageError when ``lines`` or
-        ``sources_file`` are refused (``sources_problems``) or the copy fails.
+        ``sources_file`` are refused (``sources_problems``) or the copy fails; with
+        ``checked`` the caller has had ``sources_problems`` accept them already (to fail
+        with its own message before anything is run), and they are not checked again.
         """
         path = sources_file or self.default_sources_file()
-        problems = self.sources_problems(lines, path)
+        problems = [] if checked else self.sources_problems(lines, path)
         if problems:
             raise PackageError('; '.join(problems))
         saved = self.options

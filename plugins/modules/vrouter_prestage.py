@@ -272,7 +272,8 @@ def run(module):
                              after=content)
     if module.check_mode:
         # The repositories as they will be once the file is written; the host's untouched.
-        with pkg.extra_sources(params['sources'], path):
+        # read_sources checked the sources above, the one check of them.
+        with pkg.extra_sources(params['sources'], path, checked=True):
             result = prestage(module, pkg, True, extra)
     else:
         if changed:

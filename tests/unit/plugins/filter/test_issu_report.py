@@ -98,3 +98,25 @@ def test_forced_computes_before_the_point_of_no_return():
 
 def test_no_forced_section_without_forced_computes():
     assert not any(l.startswith('Left on v1') for l in issu_report(RECORD))
+
+
+def _history(*entries):
+    return [{'status': status, 'at': '2026-11-24T%s.000000Z' % at} for status, at in entries]
+
+
+def test_a_first_host_upgraded_again_names_a_new_batch_not_the_old_one():
+    # compute1 leads batch A (with compute2), is rolled back, compute4 moves alone, then
+    # compute1 leads batch B (with compute3): both batches are named 'compute1'.
+    hosts = {
+        'compute1': {'status': 'v2', 'version': '4.0', 'batch': 'compute1', 'updated_at': '2026-11-24T10:07:00.000000Z',
+                     'history': _history(('upgrading', '10:01:00'), ('v2', '10:01:40'), ('rolling_back', '10:03:00'),
+                                         ('v1', '10:03:30'), ('upgrading', '10:06:00'), ('v2', '10:07:00'))},
+        'compute2': {'status': 'v2', 'version': '4.0', 'batch': 'compute1', 'updated_at': '2026-11-24T10:01:42.000000Z',
+                     'history': _history(('upgrading', '10:00:59'), ('v2', '10:01:42'))},
+        'compute4': {'status': 'v2', 'version': '4.0', 'batch': 'compute4', 'updated_at': '2026-11-24T10:04:40.000000Z',
+                     'history': _history(('upgrading', '10:04:00'), ('v2', '10:04:40'))},
+        'compute3': {'status': 'v2', 'version': '4.0', 'batch': 'compute1', 'updated_at': '2026-11-24T10:06:50.000000Z',
+                     'history': _history(('upgrading', '10:06:00'), ('v2', '10:06:50'))},
+    }
+    assert issu_report(dict(RECORD, hosts=hosts))[-4:] == [
+        'Batches:', '  1. compute1, compute2', '  2. compute4', '  3. compute1, compute3']

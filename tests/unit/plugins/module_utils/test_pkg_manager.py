@@ -205,6 +205,14 @@ def test_extra_sources_refuses_bad_sources_before_making_anything(dirs):
     assert os.listdir(dirs['tmp']) == [] and runner.calls == []
 
 
+def test_extra_sources_checked_by_the_caller_are_not_checked_again(dirs, monkeypatch):
+    apt = pkg_manager.Apt(Runner({}))
+    monkeypatch.setattr(apt, 'sources_problems', lambda lines, path: pytest.fail('checked again'))
+    with apt.extra_sources([TARGET], checked=True) as tmp:
+        assert _listing(os.path.join(tmp, 'parts'))['contrail-issu.list'] == TARGET + '\n'
+    assert os.listdir(dirs['tmp']) == [] and apt.options == []
+
+
 @pytest.mark.parametrize('lines, name, problem', [
     ([TARGET], 'contrail-issu.list', None),
     (['# 4.0', '', TARGET, 'deb-src http://repo/4.0 ./'], 'c.list', None),

@@ -400,6 +400,21 @@ def test_bad_sources_fail_before_anything_is_run_or_written(host, capsys, source
     assert host.calls == [] and host_state(host) == before
 
 
+@pytest.mark.parametrize('manager, sources', [('apt', [TARGET]), ('dnf', TARGET_REPO)])
+@pytest.mark.parametrize('check', [False, True])
+def test_the_sources_are_checked_once_in_check_mode_too(host, capsys, monkeypatch, manager, sources,
+                                                        check):
+    checked = []
+    for cls in (pkg_manager.Apt, pkg_manager.Dnf):
+        def spy(self, lines, path, _original=cls.sources_problems):
+            checked.append((list(lines), path))
+            return _original(self, lines, path)
+        monkeypatch.setattr(cls, 'sources_problems', spy)
+    result = run(capsys, check=check, package_manager=manager, sources=sources)
+    assert not result.get('failed'), result.get('msg')
+    assert checked == [(sources, result['sources_file'])]
+
+
 # -- dnf and yum ------------------------------------------------------------------------------
 
 def test_dnf_check_mode_reads_the_target_through_a_reposdir_overlay(host, capsys):
