@@ -16,30 +16,46 @@ import time
 
 import pika
 
+from contrail_sim import tls
+
 EXCHANGE = 'vnc_config.object-update'
 LOG = logging.getLogger('contrail_sim.amqp')
 
 
 def connection_params(servers, port=5672, user='guest', password='guest', vhost=None,
-                      heartbeat=30):
-    """pika parameters for each broker of a ``rabbit_server`` comma list (first that answers wins)."""
+                      heartbeat=30, ssl=None):
+    """pika parameters for each broker of a ``rabbit_server`` comma list (first that answers wins).
+
+    ``ssl``: None, or a dict of the kombu TLS keys (``ca_certs``, ``certfile``, ``keyfile``)."""
     creds = pika.PlainCredentials(user, password)
     params = []
     for server in str(servers).replace(' ', ',').split(','):
         if not server:
             continue
         host, _, sport = server.partition(':')
+        ssl_options = None
+        if ssl is not None:
+            ssl_options = pika.SSLOptions(tls.client_context(
+                ssl.get('ca_certs'), ssl.get('certfile'), ssl.get('keyfile')), host)
         params.append(pika.ConnectionParameters(
             host=host, port=int(sport or port), virtual_host=vhost or '/', credentials=creds,
-            heartbeat=heartbeat, connection_attempts=1, socket_timeout=5, blocked_connection_timeout=30))
+            heartbeat=heartbeat, connection_attempts=1, socket_timeout=5, blocked_connection_timeout=30,
+            ssl_options=ssl_options))
     return params
+
+
+def ssl_from_conf(conf, prefix='kombu_ssl_', use_key='rabbit_use_ssl'):
+    """The TLS settings of a daemon's conf (``rabbit_use_ssl`` and ``kombu_ssl_*``), else None."""
+    if not tls.enabled(conf.get(use_key)):
+        return None
+    return dict((key, conf.get(prefix + key)) for key in ('ca_certs', 'certfile', 'keyfile'))
 
 
 def params_from_conf(conf):
     """Parameters from a daemon's [DEFAULTS] dict using Contrail's key names."""
     return connection_params(conf.get('rabbit_server', 'localhost'), int(conf.get('rabbit_port', 5672)),
                              conf.get('rabbit_user', 'guest'), conf.get('rabbit_password', 'guest'),
-                             conf.get('rabbit_vhost') or None)
+                             conf.get('rabbit_vhost') or None, ssl=ssl_from_conf(conf))
 
 
 def declare_exchange(channel):

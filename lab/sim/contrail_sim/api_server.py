@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg2
 
-from contrail_sim import amqp, configdb, keystone, zk
+from contrail_sim import amqp, configdb, keystone, tls, zk
 from contrail_sim.config_daemon import DaemonStatus, connect_zk, db_probe
 from contrail_sim.schema_data import TYPES
 
@@ -588,6 +588,8 @@ class ApiServer(object):
 
     def __init__(self, conf, pool, zkc, publisher):
         self.conf = conf
+        # config_api_ssl_enable (4.0 and later): the API serves HTTPS with config_api_ssl_certfile.
+        self.scheme = 'https' if tls.enabled(conf.get('config_api_ssl_enable')) else 'http'
         self.release = release_of(conf)
         self.pool = pool
         self.zk = zkc
@@ -1472,7 +1474,8 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise HttpError(400, 'Bad Request, invalid JSON body')
         host = self.headers.get('Host') or '%s:%s' % self.server.server_address[:2]
-        return Request(self.command, url.path, query, self.headers, body, 'http://' + host)
+        return Request(self.command, url.path, query, self.headers, body,
+                       '%s://%s' % (self.api.scheme, host))
 
     def _respond(self, status, body, headers):
         if isinstance(body, str):
@@ -1545,7 +1548,7 @@ def default_objects(release):
 
 def create_default_objects(api):
     """Create the singleton objects when missing; a concurrent API server may win the race."""
-    base = 'http://127.0.0.1:%s' % api.conf.get('listen_port')
+    base = '%s://127.0.0.1:%s' % (api.scheme, api.conf.get('listen_port'))
     for rtype, fq_name, extras in default_objects(api.release):
         obj_type = obj_type_of(rtype)
         with api.pool.conn() as db:
@@ -1620,6 +1623,8 @@ def main(argv=None):
     create_default_objects(api)
     start_introspect(api, conf)
     server = make_server(api, conf['listen_ip_addr'], int(conf['listen_port']))
+    if api.scheme == 'https':
+        tls.wrap_server(server, conf['config_api_ssl_certfile'], conf.get('config_api_ssl_keyfile'))
     LOG.info('contrail-api %s (cluster %r) listening on %s:%s', VERSIONS[api.release],
              conf.get('cluster_id'), conf['listen_ip_addr'], conf['listen_port'])
     try:

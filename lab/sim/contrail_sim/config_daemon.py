@@ -33,13 +33,14 @@ DAEMONS = {
 
 
 def read_conf(paths, defaults=None):
-    """``[DEFAULTS]`` (or ``[DEFAULT]``) of Contrail conf files as a dict over ``defaults``."""
+    """``[DEFAULTS]`` (or ``[DEFAULT]``) of Contrail conf files as a dict over ``defaults``, with
+    ``[KEYSTONE]``'s keys as ``keystone_<key>``."""
     conf = dict(defaults or {})
     parser = configparser.ConfigParser(interpolation=None, default_section='__none__', strict=False)
     parser.read(paths)
-    for section in ('DEFAULT', 'DEFAULTS'):
+    for section, prefix in (('DEFAULT', ''), ('DEFAULTS', ''), ('KEYSTONE', 'keystone_')):
         if parser.has_section(section):
-            conf.update(parser.items(section))
+            conf.update((prefix + key, value) for key, value in parser.items(section))
     return conf
 
 

@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 
+from contrail_sim import amqp, tls
 from contrail_sim import sandesh as S
 from contrail_sim import xmpp
 
@@ -72,6 +73,12 @@ class Settings(object):
         self.rabbit_password = get('CONFIGDB', 'rabbitmq_password',
                                    api_get('rabbit_password', 'guest'))
         self.rabbit_vhost = get('CONFIGDB', 'rabbitmq_vhost', api_get('rabbit_vhost', '/'))
+        # 4.0's [CONFIGDB] rabbitmq_use_ssl / rabbitmq_ssl_* (else contrail-api.conf's kombu keys)
+        self.rabbit_ssl = None
+        if tls.enabled(get('CONFIGDB', 'rabbitmq_use_ssl', api_get('rabbit_use_ssl'))):
+            self.rabbit_ssl = dict((key, get('CONFIGDB', 'rabbitmq_ssl_' + key,
+                                             api_get('kombu_ssl_' + key)))
+                                   for key in ('ca_certs', 'certfile', 'keyfile'))
         self.collectors = (get('DEFAULT', 'collectors', '') or '').split()
         self.http_port = int(get('DEFAULT', 'http_server_port', 8083))
         self.xmpp_port = int(get('DEFAULT', 'xmpp_server_port', 5269))
@@ -503,13 +510,10 @@ class ControlNode(object):
         queue = 'contrail-control.%s' % self.s.hostname
         while True:
             for server in self.s.rabbit_servers:
-                host, _, port = server.partition(':')
                 try:
-                    params = pika.ConnectionParameters(
-                        host=host, port=int(port or 5672), virtual_host=self.s.rabbit_vhost,
-                        credentials=pika.PlainCredentials(self.s.rabbit_user,
-                                                          self.s.rabbit_password),
-                        heartbeat=30, blocked_connection_timeout=10)
+                    params = amqp.connection_params(
+                        server, 5672, self.s.rabbit_user, self.s.rabbit_password,
+                        self.s.rabbit_vhost, ssl=self.s.rabbit_ssl)[0]
                     conn = pika.BlockingConnection(params)
                     channel = conn.channel()
                     channel.exchange_declare('vnc_config.object-update', 'fanout', durable=False)

@@ -161,13 +161,9 @@ def _unauthorized():
     return _error(401, UNAUTHORIZED, 'Unauthorized')
 
 
-class TokenValidator(object):
-    """The service side (keystone's auth_token middleware): is a caller's token valid?
-
-    Gets an admin token with the service's credentials from ``auth_url`` (v2.0 or v3, by the
-    URL), then asks keystone about each new caller token; valid ones are cached until they
-    expire, unknown ones are asked about again next time.
-    """
+class TokenSource(object):
+    """The client side: a token for a service's credentials (``[KEYSTONE]`` admin_user & co), got
+    from ``auth_url`` (v2.0 or v3, by the URL) and kept until refreshed (after a 401)."""
 
     def __init__(self, auth_url, user, password, tenant, timeout=5):
         self.auth_url = auth_url.rstrip('/')
@@ -176,8 +172,7 @@ class TokenValidator(object):
             self.auth_url += '/v3'
         self.user, self.password, self.tenant = user, password, tenant
         self.timeout = timeout
-        self.admin_token = None
-        self.cache = {}
+        self._token = None
         self.lock = threading.Lock()
 
     def _call(self, method, path, body=None, headers=None):
@@ -202,25 +197,55 @@ class TokenValidator(object):
             'scope': {'project': {'name': self.tenant, 'domain': {'name': 'Default'}}}}})
         return headers.get('X-Subject-Token') if status == 201 else None
 
+    def token(self, refresh=False):
+        """The current token (None when keystone refuses the credentials)."""
+        with self.lock:
+            if refresh or self._token is None:
+                self._token = self._login()
+            return self._token
+
+    @classmethod
+    def from_conf(cls, conf, prefix='keystone_'):
+        """From a daemon's ``[KEYSTONE]`` keys (auth_url, or auth_protocol/host/port; admin_user,
+        admin_password, admin_tenant_name), else None when it has no credentials."""
+        if not conf.get(prefix + 'admin_user'):
+            return None
+        url = conf.get(prefix + 'auth_url') or '%s://%s:%s/v2.0' % (
+            conf.get(prefix + 'auth_protocol', 'http'), conf.get(prefix + 'auth_host', '127.0.0.1'),
+            conf.get(prefix + 'auth_port', '35357'))
+        return cls(url, conf[prefix + 'admin_user'], conf.get(prefix + 'admin_password', ''),
+                   conf.get(prefix + 'admin_tenant_name', 'admin'))
+
+
+class TokenValidator(TokenSource):
+    """The service side (keystone's auth_token middleware): is a caller's token valid?
+
+    Gets an admin token with the service's credentials, then asks keystone about each new
+    caller token; valid ones are cached until they expire, unknown ones are asked about again
+    next time.
+    """
+
+    def __init__(self, auth_url, user, password, tenant, timeout=5):
+        TokenSource.__init__(self, auth_url, user, password, tenant, timeout)
+        self.cache = {}
+
     def _ask(self, token):
         """Keystone's answer about ``token``: its expiry (datetime) or None; retries a stale
         admin token once."""
-        for _attempt in (1, 2):
-            if self.admin_token is None:
-                self.admin_token = self._login()
-                if self.admin_token is None:
-                    LOG.warning('cannot get an admin token from %s as %s', self.auth_url, self.user)
-                    return None
+        for attempt in (1, 2):
+            admin_token = self.token(refresh=attempt == 2)
+            if admin_token is None:
+                LOG.warning('cannot get an admin token from %s as %s', self.auth_url, self.user)
+                return None
             if self.v2:
                 status, _h, body = self._call('GET', '/tokens/%s' % token,
-                                              headers={'X-Auth-Token': self.admin_token})
+                                              headers={'X-Auth-Token': admin_token})
                 expires = body['access']['token']['expires'] if status == 200 else None
             else:
                 status, _h, body = self._call('GET', '/auth/tokens', headers={
-                    'X-Auth-Token': self.admin_token, 'X-Subject-Token': token})
+                    'X-Auth-Token': admin_token, 'X-Subject-Token': token})
                 expires = body['token']['expires_at'] if status == 200 else None
             if status == 401:
-                self.admin_token = None
                 continue
             return _parse_stamp(expires) if expires else None
         return None

@@ -28,6 +28,8 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from contrail_sim import keystone, tls
+
 DOMAIN = 'default-domain'
 DEFAULT_PROJECT = 'admin'
 IPAM_FQ_NAME = [DOMAIN, 'default-project', 'default-network-ipam']
@@ -55,23 +57,31 @@ class ContrailError(Exception):
 class VncClient(object):
     """Minimal REST client of the Contrail config API (JSON bodies, plain-text errors)."""
 
-    def __init__(self, host, port, timeout=10):
-        self.base = 'http://%s:%s' % (host, port)
+    def __init__(self, host, port, timeout=10, use_ssl=False, cafile=None, keystone=None):
+        self.base = '%s://%s:%s' % ('https' if use_ssl else 'http', host, port)
+        self.context = tls.client_context(cafile) if use_ssl else None
         self.timeout = timeout
+        self.keystone = keystone            # a keystone.TokenSource, or None
 
     def request(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            'Content-Type': 'application/json; charset="UTF-8"',
-            'X-Contrail-Useragent': '%s:neutron-server' % socket.gethostname()})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                text = resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            raise ContrailError(exc.code, exc.read().decode(errors='replace'))
-        except (urllib.error.URLError, OSError) as exc:
-            raise ContrailError(503, 'Contrail API unreachable: %s' % exc)
-        return json.loads(text) if text else {}
+        for attempt in (1, 2):
+            headers = {'Content-Type': 'application/json; charset="UTF-8"',
+                       'X-Contrail-Useragent': '%s:neutron-server' % socket.gethostname()}
+            try:
+                if self.keystone is not None:
+                    headers['X-Auth-Token'] = self.keystone.token(refresh=attempt == 2) or ''
+                req = urllib.request.Request(self.base + path, data=data, method=method,
+                                             headers=headers)
+                with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as resp:
+                    text = resp.read().decode()
+                return json.loads(text) if text else {}
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and self.keystone is not None and attempt == 1:
+                    continue                # the token expired: log in again, once
+                raise ContrailError(exc.code, exc.read().decode(errors='replace'))
+            except (urllib.error.URLError, OSError) as exc:
+                raise ContrailError(503, 'Contrail API unreachable: %s' % exc)
 
     def create(self, rtype, obj):
         return self.request('POST', '/%ss' % rtype, {rtype: obj})[rtype]
@@ -471,8 +481,18 @@ def main(argv=None):
     parser.add_argument('--config-file', action='append', required=True)
     args = parser.parse_args(argv)
     config = load_config(args.config_file)
+    # With neutron.conf's auth_strategy=keystone the plugin authenticates to the API with
+    # ContrailPlugin.ini's [KEYSTONE] admin credentials; [APISERVER] use_ssl / cafile for HTTPS.
+    source = None
+    if config.get('DEFAULT', 'auth_strategy', fallback='noauth') == 'keystone':
+        source = keystone.TokenSource(config.get('KEYSTONE', 'auth_url'),
+                                      config.get('KEYSTONE', 'admin_user'),
+                                      config.get('KEYSTONE', 'admin_password'),
+                                      config.get('KEYSTONE', 'admin_tenant_name', fallback='admin'))
     vnc = VncClient(config.get('APISERVER', 'api_server_ip', fallback='127.0.0.1'),
-                    config.get('APISERVER', 'api_server_port', fallback='8082'))
+                    config.get('APISERVER', 'api_server_port', fallback='8082'),
+                    use_ssl=tls.enabled(config.get('APISERVER', 'use_ssl', fallback='')),
+                    cafile=config.get('APISERVER', 'cafile', fallback=None), keystone=source)
     host = config.get('DEFAULT', 'bind_host', fallback='0.0.0.0')
     port = config.getint('DEFAULT', 'bind_port', fallback=9696)
     server = ThreadingHTTPServer((host, port), make_handler(ContrailPlugin(vnc)))

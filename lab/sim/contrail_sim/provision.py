@@ -18,12 +18,15 @@ nova and the neutron plugin create for a VM port: virtual-machine, virtual-machi
 Also holds ``VncRest``, the small stdlib REST client the lab's daemons use (schema transformer).
 """
 import argparse
+import configparser
 import ipaddress
 import json
 import sys
 import time
 import urllib.error
 import urllib.request
+
+from contrail_sim import keystone, tls
 
 IP_FABRIC_RI = ['default-domain', 'default-project', 'ip-fabric', '__default__']
 GSC = ['default-global-system-config']
@@ -41,23 +44,43 @@ class RestError(Exception):
 class VncRest(object):
     """Minimal contrail-api client over urllib (the lab containers have no vnc_api)."""
 
-    def __init__(self, server, token=None, timeout=30, useragent='lab:contrail-sim'):
-        self.base = 'http://%s' % server
+    def __init__(self, server, token=None, timeout=30, useragent='lab:contrail-sim', use_ssl=False,
+                 cafile=None, keystone=None):
+        self.base = '%s://%s' % ('https' if use_ssl else 'http', server)
+        self.context = tls.client_context(cafile) if use_ssl else None
         self.timeout = timeout
+        self.keystone = keystone            # a keystone.TokenSource, or None
         self.headers = {'Content-Type': 'application/json; charset="UTF-8"',
                         'X-Contrail-Useragent': useragent}
         if token:
             self.headers['X-Auth-Token'] = token
 
+    @classmethod
+    def from_conf(cls, conf, useragent, lib_ini='/etc/contrail/vnc_api_lib.ini'):
+        """As a config daemon's VncApi: api_server_ip/port/use_ssl and [KEYSTONE] of its conf,
+        the CA of vnc_api_lib.ini's [global] cafile."""
+        lib = configparser.ConfigParser(interpolation=None)
+        lib.read(lib_ini)
+        return cls('%s:%s' % (conf['api_server_ip'], conf['api_server_port']), conf.get('lab_token'),
+                   useragent=useragent, use_ssl=tls.enabled(conf.get('api_server_use_ssl')),
+                   cafile=lib.get('global', 'cafile', fallback=None),
+                   keystone=keystone.TokenSource.from_conf(conf))
+
     def request(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=self.headers)
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as err:
-            raise RestError(err.code, err.read().decode(errors='replace'))
-        return json.loads(raw) if raw.strip() else None
+        for attempt in (1, 2):
+            headers = dict(self.headers)
+            if self.keystone is not None:
+                headers['X-Auth-Token'] = self.keystone.token(refresh=attempt == 2) or ''
+            data = json.dumps(body).encode() if body is not None else None
+            req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout, context=self.context) as resp:
+                    raw = resp.read()
+                return json.loads(raw) if raw.strip() else None
+            except urllib.error.HTTPError as err:
+                if err.code == 401 and self.keystone is not None and attempt == 1:
+                    continue                # the token expired: log in again, once
+                raise RestError(err.code, err.read().decode(errors='replace'))
 
     def wait_ready(self, seconds):
         """Poll the homepage until it answers (bounded)."""
@@ -214,13 +237,22 @@ def parse_args(argv=None):
     parser.add_argument('--vn-name', default='lab-vn')
     parser.add_argument('--vn-subnet', default=None, help='e.g. 10.1.0.0/16')
     parser.add_argument('--token', default=None)
+    parser.add_argument('--use-ssl', action='store_true', help='the API serves HTTPS')
+    parser.add_argument('--cafile', default=None, help="CA of the API's certificate")
+    parser.add_argument('--os-auth-url', default=None, help='keystone, e.g. http://10.99.0.5:35357/v2.0')
+    parser.add_argument('--os-username', default='admin')
+    parser.add_argument('--os-password', default=None)
+    parser.add_argument('--os-tenant-name', default='admin')
     parser.add_argument('--wait', type=float, default=60, help='seconds to wait for the API')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    api = VncRest(args.api_server, args.token, useragent='lab:provision')
+    source = keystone.TokenSource(args.os_auth_url, args.os_username, args.os_password or '',
+                                  args.os_tenant_name) if args.os_auth_url else None
+    api = VncRest(args.api_server, args.token, useragent='lab:provision', use_ssl=args.use_ssl,
+                  cafile=args.cafile, keystone=source)
     try:
         api.wait_ready(args.wait)
         provision(api, args)

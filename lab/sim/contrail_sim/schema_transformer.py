@@ -204,8 +204,7 @@ def run(conf):
     db = configdb.ConfigDB(dsn, conf.get('cluster_id'))
     db.ensure_keyspaces(['to_bgp_keyspace'])
     zkc = connect_zk(conf)
-    api = VncRest('%s:%s' % (conf['api_server_ip'], conf['api_server_port']),
-                  conf.get('lab_token'), useragent='%s:contrail-schema' % socket.gethostname())
+    api = VncRest.from_conf(conf, '%s:contrail-schema' % socket.gethostname())
     events = queue.Queue()
     consumer = amqp.Consumer(amqp.params_from_conf(conf), 'schema_transformer.%s' % socket.gethostname(),
                              events.put)

@@ -20,6 +20,8 @@ import configparser
 import logging
 import sys
 
+from contrail_sim import tls
+
 # Keyspace -> column families, in the order the tools copy them (issu_contrail_config.py).
 KS_CONFIG_DB_UUID = ('config_db_uuid', ('obj_uuid_table', 'obj_fq_name_table', 'obj_shared_table'))
 KS_TO_BGP = ('to_bgp_keyspace', ('route_target_table', 'service_chain_table',
@@ -63,11 +65,22 @@ DEFAULTS = {
     'new_zookeeper_address_list': '10.84.24.35:2181',
     'new_api_info': '{"10.84.24.52": [("root"), ("c0ntrail123")]}',
 }
-# Accepted (later releases, §3.1 of the procedure reference) but without effect in the lab.
+# Keys of later releases (§3.1 of the procedure reference). RabbitMQ's TLS keys are used (run-sync
+# connects with them); the config DB's and ZooKeeper's are accepted without effect in the lab,
+# whose PostgreSQL and ZooKeeper do not serve TLS.
 EXTRA_KEYS = [side + key for side in ('old_', 'new_') for key in (
     'rabbit_use_ssl', 'rabbit_ssl_version', 'rabbit_ssl_ca_certs', 'rabbit_ssl_keyfile',
     'rabbit_ssl_certfile', 'cassandra_user', 'cassandra_password', 'cassandra_use_ssl',
     'cassandra_ca_certs', 'zookeeper_use_ssl', 'zookeeper_ca_certs')]
+
+
+def rabbit_ssl(args, side):
+    """The TLS settings of one side's RabbitMQ (``<side>_rabbit_use_ssl`` and
+    ``<side>_rabbit_ssl_*``), else None."""
+    if not tls.enabled(getattr(args, side + '_rabbit_use_ssl', None)):
+        return None
+    return dict((key, getattr(args, '%s_rabbit_ssl_%s' % (side, key), None))
+                for key in ('ca_certs', 'certfile', 'keyfile'))
 LIST_KEYS = ('old_cassandra_address_list', 'new_cassandra_address_list', 'new_api_info')
 CLI_ONLY_KEYS = ('old_db_prefix', 'new_db_prefix')
 

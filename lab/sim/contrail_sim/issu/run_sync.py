@@ -63,7 +63,7 @@ class RabbitSide(object):
         self.params = connection_params(
             getattr(args, side + '_rabbit_address_list'), getattr(args, side + '_rabbit_port'),
             getattr(args, side + '_rabbit_user'), getattr(args, side + '_rabbit_password'),
-            getattr(args, side + '_rabbit_vhost'))
+            getattr(args, side + '_rabbit_vhost'), ssl=config.rabbit_ssl(args, side))
         self.conn = self.channel = None
         self.first_connect = True
 
