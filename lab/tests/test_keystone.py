@@ -85,3 +85,60 @@ def test_config_api_accepts_valid_tokens_only(identity, version):
     time.sleep(2.1)                                   # the 2 s token has expired
     with pytest.raises(api_server.HttpError):
         check(demo)
+
+
+@pytest.fixture
+def lab_certs(tmp_path):
+    """A CA and a server certificate for 127.0.0.1, made with openssl as labctl makes the lab's."""
+    import subprocess
+    (tmp_path / 'san.cnf').write_text('subjectAltName=IP:127.0.0.1\n')
+    for cmd in (['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test CA',
+                 '-keyout', 'ca.key', '-out', 'ca.pem'],
+                ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=test', '-keyout', 'server.key',
+                 '-out', 'server.csr'],
+                ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+                 '-days', '1', '-out', 'server.pem', '-extfile', 'san.cnf']):
+        subprocess.run(['openssl'] + cmd, cwd=str(tmp_path), check=True, capture_output=True)
+    return tmp_path
+
+
+def test_a_daemons_rest_client_uses_https_and_logs_in_again_when_its_token_expires(identity, lab_certs):
+    """VncRest (the schema transformer's and provisioning's client) against an HTTPS service that
+    checks tokens as the API server does: the CA verifies the server, a 401 after the token
+    expired (2 s) makes it log in again once, a client without the CA is refused."""
+    import http.server
+    import urllib.error
+
+    from contrail_sim import provision, tls
+
+    validator = keystone.TokenValidator(identity, 'admin', 'contrail123', 'admin')
+    logins = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            ok = validator.valid(self.headers.get('X-Auth-Token', ''))
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}' if ok else b'')
+
+    server = tls.wrap_server(http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler),
+                             str(lab_certs / 'server.pem'), str(lab_certs / 'server.key'))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        source = keystone.TokenSource(identity, 'admin', 'contrail123', 'admin')
+        real_login = source._login
+        source._login = lambda: logins.append(1) or real_login()
+        address = '127.0.0.1:%d' % server.server_address[1]
+        client = provision.VncRest(address, use_ssl=True, cafile=str(lab_certs / 'ca.pem'), keystone=source)
+        assert client.request('GET', '/') == {'ok': True} and len(logins) == 1
+        time.sleep(2.2)                                     # the token expires
+        assert client.request('GET', '/') == {'ok': True} and len(logins) == 2
+        with pytest.raises(urllib.error.URLError, match='CERTIFICATE_VERIFY_FAILED'):
+            provision.VncRest(address, use_ssl=True, keystone=source).request('GET', '/')
+        with pytest.raises(provision.RestError, match='401'):
+            provision.VncRest(address, use_ssl=True, cafile=str(lab_certs / 'ca.pem')).request('GET', '/')
+    finally:
+        server.shutdown()

@@ -51,6 +51,62 @@ def test_shared_services_put_both_clusters_on_one_infra(labctl_module):
     assert topo.env(topo.v2[0])['LAB_INFRA_IP'] == INFRA
 
 
+def provision_node_module():
+    """lab/images/common/lab-provision-node as a module (it has no .py suffix)."""
+    import importlib.machinery
+    import importlib.util
+    path = os.path.join(ROOT, 'lab', 'images', 'common', 'lab-provision-node')
+    loader = importlib.machinery.SourceFileLoader('lab_provision_node', path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def provisioned(module, topo, node, role):
+    """The provisioning module's Node for a topology node, as lab-init would build it."""
+    env = topo.env(node)
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path == '/etc/lab/role':
+            import io
+            return io.StringIO(role)
+        return real_open(path, *args, **kwargs)
+    module.open = fake_open
+    try:
+        return module.Node(env)
+    finally:
+        del module.open
+
+
+def test_tls_lab_serves_https_keystone_and_rabbitmq_over_tls(labctl_module):
+    """--tls: each node gets LAB_TLS and the certificates; the files the nodes are provisioned
+    with turn on what a TLS-everywhere Contrail has (Contrail's own key names)."""
+    topo = labctl_module.Topology(tls=True)
+    v1, v2 = topo.v1[0], topo.v2[0]
+    assert topo.env(v2)['LAB_TLS'] == '1' and '10.99.0.20:5671' in topo.env(v2)['LAB_WAIT_FOR']
+    assert any(m.endswith(':/etc/contrail/ssl:ro') for m in topo.mounts(topo.openstack))
+    assert 'LAB_TLS' not in labctl_module.Topology().env(v2)
+    prov = provision_node_module()
+    node = provisioned(prov, topo, v2, 'controller')
+    api = prov.api_conf(node)
+    for line in ('config_api_ssl_enable=True', 'auth=keystone', 'aaa_mode=cloud-admin',
+                 'rabbit_use_ssl=True', 'rabbit_port=5671', 'kombu_ssl_ca_certs=/etc/contrail/ssl/ca.pem',
+                 '[KEYSTONE]', 'admin_user=admin'):
+        assert line in api.splitlines(), (line, api)
+    control = prov.control_conf(node, 'contrail-control', [])
+    assert 'rabbitmq_use_ssl=true' in control and 'rabbitmq_server_list=10.99.0.20:5671' in control
+    assert 'cafile=/etc/contrail/ssl/ca.pem' in prov.vnc_api_lib_ini(node)
+    openstack = provisioned(prov, topo, topo.openstack, 'openstack')
+    haproxy = prov.haproxy_cfg(openstack)
+    assert 'bind *:8082 ssl crt /etc/contrail/ssl/server-bundle.pem' in haproxy
+    assert 'server 10.99.0.11 10.99.0.11:8082 ssl verify required ca-file /etc/contrail/ssl/ca.pem check' in haproxy
+    assert 'use_ssl=True' in prov.contrail_plugin_ini(openstack)
+    assert 'auth_strategy=keystone' in prov.neutron_conf(openstack)
+    plain = provisioned(prov, labctl_module.Topology(), v1, 'controller')
+    assert 'ssl' not in prov.api_conf(plain) and 'KEYSTONE' not in prov.api_conf(plain)
+
+
 def test_inventory_matches_default_topology(labctl_module):
     with open(os.path.join(ROOT, 'inventories', 'lab', 'hosts.yml')) as f:
         inventory = yaml.safe_load(f)

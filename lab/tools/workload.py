@@ -64,7 +64,7 @@ class Workload(object):
     """Continuous, bounded network writes with a record of every outcome."""
 
     def __init__(self, neutron_url=None, api_url=None, count=200, duration=60.0, interval=0.1,
-                 project='admin', prefix='wl', token=None):
+                 project='admin', prefix='wl', token=None, ca_file=None):
         if not neutron_url and not api_url:
             raise ValueError('need neutron_url and/or api_url')
         self.targets = [Target(n, u, project, token) for n, u in
@@ -81,6 +81,9 @@ class Workload(object):
         self._thread = None
         self._seq = itertools.count()
         self.session = requests.Session()
+        # HTTPS with the lab's CA (labctl up --tls), given with each request: requests lets
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE win over a session's verify.
+        self.ca_verify = ca_file or True
 
     # -- running ---------------------------------------------------------------------------
     def start(self):
@@ -134,7 +137,7 @@ class Workload(object):
                   'start': time.time()}
         try:
             resp = self.session.request(method, url, json=body, headers=target.headers,
-                                        timeout=REQUEST_TIMEOUT)
+                                        timeout=REQUEST_TIMEOUT, verify=self.ca_verify)
             record['status'] = resp.status_code
             if 200 <= resp.status_code < 300:
                 record['outcome'] = 'acked'
@@ -200,8 +203,8 @@ class Workload(object):
             if not net['acked']:
                 continue
             result['checked'] += 1
-            resp = requests.get('%s/virtual-network/%s' % (api_url.rstrip('/'), net['uuid']),
-                                headers=headers, timeout=REQUEST_TIMEOUT)
+            resp = self.session.get('%s/virtual-network/%s' % (api_url.rstrip('/'), net['uuid']),
+                                    headers=headers, timeout=REQUEST_TIMEOUT, verify=self.ca_verify)
             problem = self._problem(net, resp)
             if problem and net['ambiguous']:
                 result['ambiguous'].append(net['key'])

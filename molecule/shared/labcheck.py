@@ -2,10 +2,15 @@
 (testinfra's podman backend) and Contrail's own interfaces (introspect, REST, HAProxy stats)."""
 import json
 import os
+import ssl
+import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 
 import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab', 'tools'))
+import labtls  # noqa: E402  (HTTPS and keystone on a TLS lab: molecule scenario tls sets LAB_TLS)
 
 V1_VERSION = '3.2.14.0-37'
 V2_VERSION = '4.0.3.0-62'
@@ -46,8 +51,19 @@ def agent_xmpp(address):
 
 
 def api_get(address, path):
-    with urllib.request.urlopen('http://%s:8082%s' % (address, path), timeout=10) as resp:
+    tls = labtls.enabled()
+    req = urllib.request.Request(labtls.api_url(address, tls) + path,
+                                 headers={'X-Auth-Token': labtls.keystone_token()} if tls else {})
+    context = ssl.create_default_context(cafile=labtls.CA_FILE) if tls else None
+    with urllib.request.urlopen(req, timeout=10, context=context) as resp:
         return json.loads(resp.read().decode())
+
+
+def vnc_client(address):
+    """The official vnc_api client on a cluster's API (HTTPS and keystone on a TLS lab)."""
+    from vnc_api import vnc_api
+    return vnc_api.VncApi(api_server_host=address, api_server_port=8082,
+                          **labtls.vnc_api_kwargs(labtls.enabled()))
 
 
 def haproxy_servers(backend):

@@ -23,6 +23,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, 'lab', 'tools'))
 
+import labtls  # noqa: E402
 import probe as lab_probe  # noqa: E402
 import workload as lab_workload  # noqa: E402
 
@@ -99,10 +100,13 @@ def traffic():
     """Workload through the VIP (neutron and contrail-api) and the probe on every agent."""
     state = {}
 
-    def start():
+    def start(tls=False):
+        """tls: the lab is a TLS lab; the workload writes HTTPS with a keystone token."""
         state['workload'] = lab_workload.Workload(
-            neutron_url='http://%s:9696' % VIP, api_url='http://%s:8082' % VIP,
-            count=20000, duration=1800, interval=0.2).start()
+            neutron_url='http://%s:9696' % VIP, api_url=labtls.api_url(VIP, tls),
+            count=20000, duration=1800, interval=0.2,
+            token=labtls.keystone_token() if tls else None,
+            ca_file=labtls.CA_FILE if tls else None).start()
         state['probe'] = lab_probe.Probe(lab_probe.lab_agents())
         state['probe_result'] = {}
         state['thread'] = threading.Thread(target=lambda: state['probe_result'].update(
@@ -144,16 +148,18 @@ def scenario_lab():
 @pytest.mark.parametrize('scenario', [
     'default',          # 1 + 1 controllers; molecule also checks a re-run changes nothing
     'ha',               # 3 + 3 controllers (inventories/lab-ha)
+    'tls',              # TLS everywhere: HTTPS APIs with keystone, RabbitMQ over TLS (inventories/lab-tls)
 ])
 def test_full_issu(scenario_lab, traffic, scenario):
+    tls = scenario == 'tls'         # its molecule.yml sets LAB_TLS: the lab comes up with --tls
     fresh_lab(scenario)
-    traffic['start']()
+    traffic['start'](tls=tls)
     molecule('converge', scenario)
     if scenario == 'default':
         molecule('idempotence', scenario)
     molecule('verify', scenario)
     record = state_record()
-    summary, probed = check_traffic(traffic, V2_API, record)
+    summary, probed = check_traffic(traffic, labtls.api_url('10.99.0.21', tls), record)
     assert [w['note'] for w in record['northbound']['windows']] == ['start', 'finalize']
     assert summary['refused'] > 0, 'the workload never met a northbound freeze'
     print('\nfull ISSU (%s): %d writes acked, %d refused, freeze windows %s, max route gap %.2f s'

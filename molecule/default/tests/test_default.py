@@ -55,8 +55,7 @@ def test_v2_holds_its_own_node_objects_and_none_of_v1s():
     """As provision_issu.py leaves a cluster, read with the official vnc_api client: pre-sync
     pruned v2's own node objects, finalize registers them again with their addresses and
     removes v1's; every compute has its virtual-router."""
-    from vnc_api import vnc_api
-    client = vnc_api.VncApi(api_server_host=L.V2_CTRL, api_server_port=8082)
+    client = L.vnc_client(L.V2_CTRL)
     for kind in ('config_node', 'analytics_node', 'database_node'):
         nodes = getattr(client, kind + 's_list')(detail=True)
         assert [(n.get_fq_name()[-1], getattr(n, 'get_%s_ip_address' % kind)()) for n in nodes] == \

@@ -27,6 +27,7 @@ import threading
 import pika
 import pika.exceptions
 
+from contrail_sim import tls
 from contrail_sim.issu import common, config
 
 EXCHANGE = 'vnc_config.object-update'
@@ -38,18 +39,25 @@ POLL_SECONDS = 0.2
 STARTUP_SECONDS = 2.0
 
 
-def connection_params(address_list, port, user, password, vhost):
-    """pika parameters for each ``[user[:password]@]host[:port]`` of a comma-separated list."""
+def connection_params(address_list, port, user, password, vhost, ssl=None):
+    """pika parameters for each ``[user[:password]@]host[:port]`` of a comma-separated list;
+    ``ssl`` the side's TLS settings (``config.rabbit_ssl``) or None."""
     params = []
     for server in str(address_list).split(','):
         match = re.match(r'(?:(?P<user>.*?)(?::(?P<password>.*?))*@)*(?P<host>.*?)(?::(?P<port>\d+))*$',
                          server)
+        host = match.group('host')
+        ssl_options = None
+        if ssl is not None:
+            ssl_options = pika.SSLOptions(tls.client_context(
+                ssl.get('ca_certs'), ssl.get('certfile'), ssl.get('keyfile')), host)
         params.append(pika.ConnectionParameters(
-            host=match.group('host'), port=int(match.group('port') or port),
+            host=host, port=int(match.group('port') or port),
             virtual_host=vhost or '/',
             credentials=pika.PlainCredentials(match.group('user') or user,
                                               match.group('password') or password),
-            connection_attempts=1, socket_timeout=5, blocked_connection_timeout=30))
+            connection_attempts=1, socket_timeout=5, blocked_connection_timeout=30,
+            ssl_options=ssl_options))
     return params
 
 
