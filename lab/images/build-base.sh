@@ -18,7 +18,7 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$LAB/containers.conf}"
 # Packages common to every lab image (Debian bookworm names).
 PACKAGES="python3,python3-psycopg2,python3-kazoo,python3-pika,python3-lxml,python3-requests,\
 supervisor,procps,iproute2,iputils-ping,netcat-openbsd,curl,less,ca-certificates,\
-init-system-helpers,lsb-base,apt-utils"
+init-system-helpers,lsb-base,apt-utils,openssh-server"
 
 TAG=$(sha256sum "$0" | cut -c1-12)
 IMAGE="localhost/issu-lab-base:$TAG"
@@ -72,6 +72,16 @@ path-exclude /usr/share/doc/*
 path-exclude /usr/share/man/*
 path-exclude /usr/share/locale/*
 path-include /usr/share/locale/locale.alias
+EOF
+# Every lab node is reached over SSH, as production nodes are (key-only root login; labctl mounts
+# its public key as /root/.ssh/authorized_keys and lab-init starts sshd).
+cat >"$ROOT/etc/ssh/sshd_config.d/90lab.conf" <<'EOF'
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+MaxSessions 64
+MaxStartups 64:30:128
 EOF
 # Daemons may be started by package postinsts during `podman build`: forbid that.
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"

@@ -61,8 +61,8 @@ def _ansible_playbook():
     return str(beside) if beside.exists() else shutil.which('ansible-playbook')
 
 
-#: The lab's inventory: its hosts are podman containers (containers.podman.podman connection,
-#: Debian's /usr/bin/python3), reached the way the playbooks reach them.
+#: The lab's inventory: its hosts are podman containers reached over SSH (Debian's
+#: /usr/bin/python3), the way the playbooks reach them.
 LAB_INVENTORY = REPO_ROOT / 'inventories' / 'lab'
 
 
