@@ -8,7 +8,7 @@ then raises) creates a virtual-network through the VIP every ``--interval`` seco
 JSON document: per freeze the record's window, the client's longest write that overlapped it,
 the client errors; and whether every acknowledged write is present in v2 at the end.
 
-    .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--keep]
+    .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--keep] [--logs DIR]
 
 Needs podman and the lab's images (make lab-images). No assertion on times.
 """
@@ -75,9 +75,16 @@ def playbook(inv, name, *extra):
     began = time.time()
     proc = subprocess.run(['ansible-playbook', '-i', inv, os.path.join(ROOT, 'playbooks', name)] + list(extra),
                           cwd=ROOT, env=ENV, capture_output=True, text=True)
+    if LOG_DIR:
+        with open(os.path.join(LOG_DIR, name.replace('.yml', '.log')), 'w') as handle:
+            handle.write(proc.stdout)
     if proc.returncode != 0:
         raise SystemExit('%s failed:\n%s' % (name, proc.stdout[-4000:]))
     return round(time.time() - began, 1)
+
+
+#: --logs: where each playbook's output is kept (with the profile_tasks callback's times).
+LOG_DIR = None
 
 
 def present_in_v2(calls):
@@ -113,7 +120,13 @@ def main(argv=None):
     parser.add_argument('--v2', type=int, default=1)
     parser.add_argument('--interval', type=float, default=0.2)
     parser.add_argument('--keep', action='store_true', help='leave the lab up at the end')
+    parser.add_argument('--logs', help="keep each playbook's output, with per-task times, in this directory")
     args = parser.parse_args(argv)
+    if args.logs:
+        global LOG_DIR  # pylint: disable=global-statement
+        LOG_DIR = args.logs
+        os.makedirs(LOG_DIR, exist_ok=True)
+        ENV['ANSIBLE_CALLBACKS_ENABLED'] = 'ansible.posix.profile_tasks'
     labctl('down')
     labctl('up', '--computes', str(args.computes), '--v1-controllers', str(args.v1),
            '--v2-controllers', str(args.v2))
