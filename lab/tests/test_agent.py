@@ -133,3 +133,32 @@ def test_40_agent_rereads_servers_on_sighup(tmp_path):
         D.wait_for(lambda: ips() == ['127.0.0.42', '127.0.0.43'], timeout=5)
     finally:
         lab.cleanup()
+
+
+def test_a_channel_up_before_the_agent_lists_it_still_subscribes_to_config(monkeypatch):
+    """Seen with 30 computes swapped at once: a new channel's thread came up before set_servers
+    had stored the channel list, its on_channel_up found no config channel, and the agent stayed
+    'No Configuration for self'. set_servers subscribes once the list is stored."""
+    from types import SimpleNamespace
+
+    from contrail_sim import agent as A
+
+    sent = []
+
+    class RacingChannel(object):
+        """Comes up (Established) inside its constructor, as a fast thread would."""
+
+        def __init__(self, agent, index, endpoint, jid, kind):
+            self.endpoint, self.kind = endpoint, kind
+            self.established, self.config_subscribed, self.config_received = True, False, False
+            agent.on_channel_up(self)
+
+        def send(self, text, count=1):
+            sent.append(text)
+
+    monkeypatch.setattr(A, 'Channel', RacingChannel)
+    settings = SimpleNamespace(hostname='cmp', vhost_ip='127.0.0.101', version='4.0.3.0-62')
+    agent = A.Agent(settings)
+    agent.set_servers([('127.0.0.41', 5269)], [])
+    subscribes = [text for text in sent if 'virtual-router:default-global-system-config:cmp' in text]
+    assert len(subscribes) == 1, sent

@@ -366,6 +366,9 @@ class Agent(object):
                                       xmpp.CONTROL_JID, 'control')
         self.dns_channels = self._rebuild(self.dns_channels, dns[:MAX_XMPP_SERVERS],
                                           xmpp.DNS_JID, 'dns')
+        # A new channel's thread may come up before the list above names it: its
+        # on_channel_up then found no config channel. Subscribe now if one is up already.
+        self._subscribe_config()
         with self.lock:
             for (ctype, name) in list(self.status._connections):
                 if ctype == 'XMPP' and name.split(':', 1)[1] not in \
