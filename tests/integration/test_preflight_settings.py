@@ -178,6 +178,17 @@ def test_settings_that_are_not_numbers_or_booleans_are_refused_by_name(collectio
     assert 'preflight_min_free_mb' not in result['msg']
 
 
+def test_a_prompt_pause_is_refused_in_an_awx_job(collections_path, tmp_path):
+    """An AWX/Tower job has no terminal: a prompt between batches could never be answered."""
+    proc, result = _settings(collections_path, tmp_path, ['issu_batch_pause=prompt',
+                                                          'awx_job_id=42'])
+    assert proc.returncode != 0 and result.get('failed'), result
+    assert ('issu_batch_pause=prompt cannot wait in an AWX/Tower job (no terminal): give a number '
+            'of seconds, or put an approval node') in result['msg'], result['msg']
+    proc, result = _settings(collections_path, tmp_path, ['issu_batch_pause=prompt'])
+    assert proc.returncode == 0 and not result.get('failed'), result
+
+
 @pytest.mark.parametrize('playbook, extra, next_task', [
     ('issu_preflight.yml', 'preflight_max_clock_skew=abc', 'Read the ISSU phase'),
     ('issu_start.yml', 'bgp_peering_wait_timeout=3min', 'opencontrail.issu.state'),
