@@ -129,6 +129,50 @@ def kmod_package(installed, kernel_release):
     return KMOD_DKMS
 
 
+#: Packages of a DPDK vRouter (its forwarding plane is a process bound to the NICs).
+DPDK_PACKAGES = ('contrail-vrouter-dpdk', 'contrail-vrouter-dpdk-init')
+#: ``[DEFAULT] platform`` values of a kernel vRouter (3.2 and 4.0 write ``default``).
+KERNEL_PLATFORMS = ('', 'default', 'kernel')
+#: Agent conf keys that say what kind of vRouter node a host is.
+NODE_KEYS = (('DEFAULT', 'platform'), ('DEFAULT', 'agent_mode'))
+
+
+def node_kind(installed, agent_conf=AGENT_CONF, tor_confs=()):
+    """What kind of vRouter node the host is, and why an in-place swap refuses it.
+
+    ``{'platform': 'kernel'|'dpdk'|<platform>, 'agent_mode': 'vrouter'|'tsn'|...,
+    'tor_agents': n, 'refused': None or the reason}``. A TSN (``agent_mode=tsn``) runs the
+    compute's agent and packages and is swapped like a compute; ToR agents' confs are re-pointed
+    with the agent's. A DPDK or SmartNIC vRouter forwards without the kernel module the swap
+    unloads, so the swap would upgrade it wrongly: it is refused before anything changes.
+    """
+    values = ini_edit.read_values(agent_conf, NODE_KEYS)
+    platform = (values[('DEFAULT', 'platform')] or '').strip().lower()
+    dpdk_packages = [name for name in DPDK_PACKAGES if name in installed]
+    if dpdk_packages and platform in KERNEL_PLATFORMS:
+        platform = 'dpdk'
+    kind = dict(platform='kernel' if platform in KERNEL_PLATFORMS else platform,
+                agent_mode=(values[('DEFAULT', 'agent_mode')] or '').strip().lower() or 'vrouter',
+                tor_agents=len(tor_confs), refused=None)
+    if kind['platform'] != 'kernel':
+        kind['refused'] = (
+            'a %s vRouter (platform=%s in %s%s): it forwards without the vrouter kernel module '
+            'this swap unloads and reloads, and its upgrade rebinds the NICs and restarts '
+            'vhost0, which this collection does not do. Upgrade it with the deployer or by hand '
+            'before finalize (it keeps forwarding on v1 until then), or leave it on v1 with '
+            '-e issu_force=true at finalize'
+            % (kind['platform'].upper() if kind['platform'] == 'dpdk' else kind['platform'],
+               values[('DEFAULT', 'platform')] or 'unset', agent_conf,
+               '; %s installed' % ', '.join(dpdk_packages) if dpdk_packages else ''))
+    return kind
+
+
+def refuse_unsupported(kind):
+    """Raise VrouterError when node_kind() refuses the host."""
+    if kind['refused']:
+        raise VrouterError('refusing to swap ' + kind['refused'])
+
+
 def package_set(installed, kernel_release, requested=None):
     """Packages a swap installs: ``requested`` as given, else the known vRouter packages
     that are installed (plus the kernel module package). Protected ones are refused."""

@@ -115,6 +115,15 @@ introspect_error:
   description: Why the agent introspect could not be read (the other facts are still returned).
   returned: when the introspect did not answer
   type: str
+node:
+  description:
+    - The kind of vRouter node (C(platform) kernel, dpdk or another C([DEFAULT] platform), C(agent_mode)
+      vrouter or tsn, the number of ToR agent confs C(tor_agents)), and C(refused), why an in-place
+      swap refuses it (null when it does not). A TSN is swapped like a compute; a DPDK or SmartNIC
+      vRouter is refused before anything changes.
+  returned: always
+  type: dict
+  sample: {platform: kernel, agent_mode: vrouter, tor_agents: 0, refused: null}
 issu:
   description: The content of O(fact_file) (C(vrouter) holds the previous state and the last swap's status).
   returned: always
@@ -159,7 +168,9 @@ def run(module):
     result = dict(changed=False, packages=packages,
                   version=(packages.get('contrail-vrouter-agent') or {}).get('version'),
                   agent_conf=agent, nodemgr_conf=snap['nodemgr_conf'], service=snap['service'],
-                  kmod=snap['kmod'], issu=vrouter.read_fact(params['fact_file']))
+                  kmod=snap['kmod'], issu=vrouter.read_fact(params['fact_file']),
+                  node=vrouter.node_kind(packages, params['agent_conf'],
+                                         vrouter.tor_agent_confs()))
     result.update(introspect_facts(params))
     return result
 

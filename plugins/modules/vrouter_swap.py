@@ -192,6 +192,9 @@ options:
     type: float
     default: 0.25
 notes:
+  - A DPDK or SmartNIC vRouter (C([DEFAULT] platform) other than the kernel's, or a
+    C(contrail-vrouter-dpdk) package) is refused before anything changes, as its upgrade rebinds
+    the NICs and restarts vhost0. A TSN (C(agent_mode=tsn)) is swapped like a compute.
   - nova-compute is never installed, upgraded or restarted; with apt the install is simulated
     first and refused if it would change a protected package.
   - Conffiles changed by the operator are kept (C(--force-confdef --force-confold)); the
@@ -249,6 +252,15 @@ plan:
     restart: true
     kmod: {reload: true, reason: "the loaded vrouter module is 3.2.14.0-37, the agent to start is 4.0.3.0-62",
            loaded: true, used_by: 1, version: 3.2.14.0-37, srcversion: null, installed_srcversion: null}
+node:
+  description:
+    - The kind of vRouter node (C(platform) kernel, dpdk or another C([DEFAULT] platform), C(agent_mode)
+      vrouter or tsn, the number of ToR agent confs C(tor_agents)), and C(refused), why an in-place
+      swap refuses it (null when it does not). A TSN is swapped like a compute; a DPDK or SmartNIC
+      vRouter is refused before anything changes.
+  returned: when the host could be read
+  type: dict
+  sample: {platform: kernel, agent_mode: vrouter, tor_agents: 0, refused: null}
 version:
   description: The C(contrail-vrouter-agent) version the host is on when the module ends (read after the swap).
   returned: success
@@ -496,7 +508,10 @@ class Swap:
     def run(self):
         names = list(dict.fromkeys([vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
                                    + list(self.params['packages'] or [])))
-        installed = self.pkg.installed(names)
+        installed = self.pkg.installed(names + list(vrouter.DPDK_PACKAGES))
+        self.result['node'] = vrouter.node_kind(installed, self.params['agent_conf'],
+                                                self.tor_confs)
+        vrouter.refuse_unsupported(self.result['node'])
         self.decide_target(installed)
         names = list(dict.fromkeys(names + list(self.wanted)))
         before = self._snapshot(names)

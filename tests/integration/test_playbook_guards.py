@@ -92,6 +92,27 @@ def test_preflight_reads_the_target_repository_without_adding_it(lab, fresh_issu
             without.stdout[-3000:]
 
 
+def test_preflight_refuses_a_dpdk_compute_and_accepts_a_tsn(lab, fresh_issu):
+    """A DPDK vRouter forwards without the kernel module the swap reloads: refused before
+    anything, with the reason; a TSN runs the compute's agent and is upgraded like one."""
+    conf = '/etc/contrail/contrail-vrouter-agent.conf'
+    # The provisioned conf says platform=default, as 3.2's does
+    marks = {'lab-compute1': 's/^platform *=.*/platform=dpdk/',
+             'lab-compute2': 's/^platform *=.*/platform=default\\nagent_mode=tsn/'}
+    for compute, edit in marks.items():
+        lab.exec(compute, 'sh', '-c', 'cp -p %s %s.guards && sed -i "%s" %s' % (conf, conf, edit, conf))
+    try:
+        run = playbook('issu_preflight.yml')
+    finally:
+        for compute in marks:
+            lab.exec(compute, 'mv', conf + '.guards', conf)
+    assert run.returncode != 0
+    assert re.search(r'lab-compute1: a DPDK vRouter \(platform=dpdk in %s\): it forwards without '
+                     r'the vrouter kernel module' % re.escape(conf), run.stdout), run.stdout[-3000:]
+    assert 'lab-compute2:' not in run.stdout.split('problem(s)')[-1], run.stdout[-3000:]
+    assert not record_exists(lab)
+
+
 def test_preflight_refuses_overlapping_v1_and_v2(lab, fresh_issu, tmp_path):
     hosts = open(os.path.join(ROOT, 'inventories/lab/hosts.yml')).read()
     overlapping = hosts.replace('contrail_host_ip: 10.99.0.21', 'contrail_host_ip: 10.99.0.11')

@@ -43,6 +43,29 @@ def test_package_set_default_kmod_and_protection():
         vrouter.package_set(installed, 'k', ['contrail-vrouter-agent', 'nova-compute'])
 
 
+@pytest.mark.parametrize('conf, installed, platform, mode, refused', [
+    (AGENT_32, {}, 'kernel', 'vrouter', False),
+    (AGENT_32.replace('[DEFAULT]', '[DEFAULT]\nplatform = default\nagent_mode=tsn'), {},
+     'kernel', 'tsn', False),
+    (AGENT_32.replace('[DEFAULT]', '[DEFAULT]\nplatform=dpdk'), {}, 'dpdk', 'vrouter', True),
+    (AGENT_32, {'contrail-vrouter-dpdk': {'version': V1}}, 'dpdk', 'vrouter', True),
+    (AGENT_32.replace('[DEFAULT]', '[DEFAULT]\nplatform=nic'), {}, 'nic', 'vrouter', True),
+])
+def test_node_kind_swaps_kernel_and_tsn_refuses_dpdk(tmp_path, conf, installed, platform, mode,
+                                                     refused):
+    path = tmp_path / 'agent.conf'
+    path.write_text(conf)
+    kind = vrouter.node_kind(installed, str(path), ['/etc/contrail/contrail-tor-agent-1.conf'])
+    assert (kind['platform'], kind['agent_mode'], kind['tor_agents']) == (platform, mode, 1)
+    assert bool(kind['refused']) is refused
+    if refused:
+        with pytest.raises(vrouter.VrouterError, match='forwards without the vrouter kernel '
+                                                       'module.*issu_force'):
+            vrouter.refuse_unsupported(kind)
+    else:
+        vrouter.refuse_unsupported(kind)
+
+
 def test_package_changes_counts_half_configured_as_not_done():
     installed = {'a': {'version': V2, 'status': 'installed'},
                  'b': {'version': V2, 'status': 'half-configured'},
