@@ -237,11 +237,14 @@ class Apt(PackageManager):
     def _pins(self, wanted):
         return ['%s=%s' % (name, version) for name, version in sorted(wanted.items())]
 
-    def download(self, wanted):
-        """Fetch into the cache without installing; returns the apt-get output."""
+    def download(self, wanted, reinstall=()):
+        """Fetch into the cache without installing; returns the apt-get output. ``reinstall``:
+        names installed at their wanted version, whose .deb apt fetches only with
+        ``--reinstall`` (a rollback's packages)."""
         args = self._tool('apt-get', 'install', '-y', '-q', '--download-only',
-                          '--allow-downgrades', '--no-install-recommends') + self._pins(wanted)
-        return self._run(args, 'apt-get --download-only', env=APT_ENV)
+                          '--allow-downgrades', '--no-install-recommends')
+        args += ['--reinstall'] if reinstall else []
+        return self._run(args + self._pins(wanted), 'apt-get --download-only', env=APT_ENV)
 
     def simulate(self, wanted):
         """What an install would do: {'install': {name: (old, new)}, 'remove': [names]}."""
@@ -360,10 +363,17 @@ class Dnf(PackageManager):
     def _specs(self, wanted):
         return ['%s-%s' % (name, version) for name, version in sorted(wanted.items())]
 
-    def download(self, wanted):
-        args = self._tool(self.binary, 'install', '-y', '-q', '--downloadonly',
-                          '--setopt=keepcache=1') + self._specs(wanted)
-        return self._run(args, '%s --downloadonly' % self.binary)
+    def download(self, wanted, reinstall=()):
+        """``reinstall``: names installed at their wanted version (``reinstall --downloadonly``
+        fetches them; ``install`` would see nothing to do)."""
+        out = ''
+        for verb, part in (('install', dict((n, v) for n, v in wanted.items() if n not in reinstall)),
+                           ('reinstall', dict((n, v) for n, v in wanted.items() if n in reinstall))):
+            if part:
+                args = self._tool(self.binary, verb, '-y', '-q', '--downloadonly',
+                                  '--setopt=keepcache=1') + self._specs(part)
+                out += self._run(args, '%s %s --downloadonly' % (self.binary, verb))
+        return out
 
     def simulate(self, wanted):
         return {'install': {}, 'remove': []}

@@ -19,8 +19,9 @@ description:
     with the list of the missing ones before downloading anything.
   - Then downloads the exact versions (C(apt-get install --download-only), or
     C(dnf install --downloadonly)); nothing is installed or started.
-  - Packages already installed at the wanted version, and packages already in the cache, are
-    not downloaded again; when nothing is left to fetch the module reports no change.
+  - Packages already installed at the wanted version (unless O(include_installed=true)), and
+    packages already in the cache, are not downloaded again; when nothing is left to fetch the
+    module reports no change.
   - With O(sources), the module first points the package manager at the repository of the
     target release, which production computes do not have before the ISSU - it writes
     O(sources_file) (mode C(0644), atomically, only when its content or mode differ), then
@@ -77,6 +78,15 @@ options:
         always in check mode (into the temporary copy, see the description).
     type: bool
     default: true
+  include_installed:
+    description:
+      - Download the packages installed at O(version) too (the package manager keeps no copy
+        of what it installed); with O(version) the version the compute runs, these are the
+        packages a rollback installs, then found in the cache when the repository cannot be
+        reached inside the rollback's outage.
+      - Without it a package installed at O(version) is not downloaded.
+    type: bool
+    default: false
   sources:
     description:
       - The repository definitions of the target release, one line an element, written to
@@ -113,9 +123,10 @@ EXAMPLES = r'''
   opencontrail.issu.vrouter_prestage:
     version: 4.0.3.0-62
 
-- name: Pre-stage the rollback packages too
+- name: Pre-stage the rollback packages too (the version the compute runs, from its cache)
   opencontrail.issu.vrouter_prestage:
     version: 3.2.14.0-37
+    include_installed: true
     update_cache: false
 
 - name: Point apt at the 4.0 repository, then pre-stage 4.0 from it
@@ -223,12 +234,13 @@ def wanted_packages(pkg, params):
     return dict((name, params['version']) for name in names), installed
 
 
-def split_by_need(pkg, wanted, installed):
-    """(to fetch, already cached or installed) as {name: version} dicts."""
+def split_by_need(pkg, wanted, installed, include_installed=False):
+    """(to fetch, already cached or installed) as {name: version} dicts; with
+    ``include_installed`` a package installed at its version counts only when cached."""
     fetch, have = {}, {}
     for name, version in sorted(wanted.items()):
         current = (installed.get(name) or {}).get('version')
-        if current == version or pkg.cache_file(name, version):
+        if (current == version and not include_installed) or pkg.cache_file(name, version):
             have[name] = version
         else:
             fetch[name] = version
@@ -301,12 +313,13 @@ def prestage(module, pkg, refresh, extra):
             where += ' (with %s)' % extra['sources_file']
         module.fail_json(msg='not in %s: %s' % (where, ', '.join(_pins(missing))),
                          missing=_pins(missing), packages=wanted, **extra)
-    fetch, have = split_by_need(pkg, wanted, installed)
+    fetch, have = split_by_need(pkg, wanted, installed, params['include_installed'])
     result = dict(extra, changed=bool(fetch), packages=wanted, fetched=_pins(fetch),
                   already_cached=_pins(have), bytes=0, seconds=0.0)
     if fetch and not module.check_mode:
         started = time.monotonic()
-        pkg.download(fetch)
+        pkg.download(fetch, reinstall=[n for n, v in fetch.items()
+                                       if (installed.get(n) or {}).get('version') == v])
         result['seconds'] = round(time.monotonic() - started, 3)
         not_cached = [n for n, v in fetch.items() if not pkg.cache_file(n, v)]
         if not_cached:
@@ -328,6 +341,7 @@ def main():
         version=dict(type='str', required=True),
         packages=dict(type='list', elements='str'),
         update_cache=dict(type='bool', default=True),
+        include_installed=dict(type='bool', default=False),
         sources=dict(type='list', elements='str'),
         sources_file=dict(type='path'),
     )

@@ -96,6 +96,56 @@ def test_bad_input_changes_nothing(compute, run_on):
     assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
 
 
+def test_a_dpdk_compute_is_refused_before_anything_and_a_tsn_is_swapped(lab, compute, run_on):
+    conf = '/etc/contrail/contrail-vrouter-agent.conf'
+    lab.exec(compute, 'cp', '-p', conf, conf + '.itest')
+    try:
+        # The provisioned conf says platform=default, as 3.2's does
+        lab.exec(compute, 'sed', '-i', 's/^platform *=.*/platform=dpdk/', conf)
+        info = run_on(compute, 'vrouter_info', {'gather_routes': False})
+        assert info['node']['platform'] == 'dpdk' and 'DPDK vRouter' in info['node']['refused']
+        refused = run_on(compute, 'vrouter_swap', UPGRADE)
+        assert refused['failed'] and refused['failed_step'] == 'validate', refused
+        assert 'refusing to swap a DPDK vRouter' in refused['msg'] and 'issu_force' in refused['msg']
+        assert lab.exec(compute, 'cat', conf).stdout.count('platform=dpdk') == 1
+        lab.exec(compute, 'sed', '-i', 's/^platform=dpdk$/agent_mode=tsn/', conf)
+        preview = run_on(compute, 'vrouter_swap', dict(UPGRADE, update_cache=True), check=True)
+        assert not preview.get('failed') and preview['changed'], preview.get('msg')
+        assert preview['node'] == {'platform': 'kernel', 'agent_mode': 'tsn', 'tor_agents': 0,
+                                   'refused': None}
+        assert preview['plan']['packages']['contrail-vrouter-agent'] == {'from': V1, 'to': V2}
+    finally:
+        lab.exec(compute, 'mv', conf + '.itest', conf)
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+
+
+def test_a_rollback_from_the_prestaged_cache_needs_no_v1_repository(lab, compute, run_on):
+    """apt keeps no copy of what it installed: the rollback's packages are pre-staged on
+    request (include_installed), so a rollback while v1's repository is unreachable succeeds."""
+    lab.exec(compute, 'sh', '-c', 'rm -f /var/cache/apt/archives/*.deb')
+    plain = run_on(compute, 'vrouter_prestage', {'version': V1})   # reads the lists first
+    assert not plain.get('failed') and plain['fetched'] == [], plain  # installed: not fetched
+    installed = {'version': V1, 'update_cache': False}
+    staged = run_on(compute, 'vrouter_prestage', dict(installed, include_installed=True))
+    assert staged['changed'] and staged['bytes'] > 0, staged
+    assert 'contrail-vrouter-agent=%s' % V1 in staged['fetched'], staged['fetched']
+    assert not run_on(compute, 'vrouter_prestage', dict(installed, include_installed=True))['changed']
+    assert not run_on(compute, 'vrouter_prestage', {'version': V2}).get('failed')
+    swap = run_on(compute, 'vrouter_swap', UPGRADE)
+    assert swap['changed'] and not swap.get('failed'), swap.get('msg')
+    lab.exec('lab-infra', 'supervisorctl', 'stop', 'apt-repo')   # every release's repository
+    try:
+        fetch = 'import urllib.request; urllib.request.urlopen("http://10.99.0.10:8081/3.2/Packages")'
+        assert lab.exec(compute, 'python3', '-c', fetch, check=False).returncode != 0  # unreachable
+        back = run_on(compute, 'vrouter_swap', {'rollback': True, 'wait_timeout': 90})
+        assert not back.get('failed'), back.get('msg')
+        assert back['downloaded'] == [] and back['version'] == V1, back
+    finally:
+        lab.exec('lab-infra', 'supervisorctl', 'start', 'apt-repo')
+        lab.exec(compute, 'sh', '-c', 'rm -f /var/cache/apt/archives/*.deb')  # as other tests expect
+    assert established(run_on(compute, 'vrouter_info', {})) == [V1_CONTROL]
+
+
 def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, broken_repo,
                                                                     run_on):
     args = dict(UPGRADE, version=broken_repo, require_prestaged=False, wait_timeout=15)

@@ -112,6 +112,8 @@ class FakeCompute:
             name, version = pin.split('=', 1)
             if version not in offered:
                 return 100, '', "E: Version '%s' for '%s' was not found" % (version, name)
+            if self.installed.get(name) == version and '--reinstall' not in cmd:
+                continue      # "is already the newest version": apt fetches nothing
             with open(os.path.join(pkg_manager.APT_CACHE,
                                    '%s_%s_all.deb' % (name, version)), 'wb') as handle:
                 handle.write(b'x' * 100)
@@ -156,6 +158,8 @@ class FakeCompute:
             return 0, ''.join('%s.x86_64  %s  repo\n' % (cmd[-1], REPOS[url]) for url in urls), ''
         assert '--downloadonly' in cmd, cmd
         for spec in [arg for arg in cmd if arg.startswith('contrail-')]:
+            if 'install' in cmd and spec.endswith('-' + self.installed.get(spec.rsplit('-', 2)[0], '?')):
+                continue      # "Package ... is already installed": dnf install fetches nothing
             with open(os.path.join(self.root, 'var', 'cache', 'dnf', 'repo', 'packages',
                                    '%s.x86_64.rpm' % spec), 'wb') as handle:
                 handle.write(b'x' * 100)
@@ -460,3 +464,23 @@ def test_dnf_bad_sources_fail_before_anything(host, capsys, sources, name, error
     result = run(capsys, **params)
     assert result['failed'] and error.format(**host.paths) in result['msg'], result['msg']
     assert host.calls == [] and host_state(host) == before
+
+
+# -- the rollback's packages: installed, so only fetched on request ---------------------------
+
+@pytest.mark.parametrize('manager', ['apt', 'dnf'])
+def test_the_installed_version_is_fetched_for_a_rollback_only_when_asked(host, capsys, manager):
+    v1_pins = ['%s=%s' % (name, V1) for name in sorted(PACKAGES)]
+    plain = run(capsys, version=V1, package_manager=manager)
+    assert not plain.get('failed') and plain['changed'] is False, plain
+    assert plain['fetched'] == [] and plain['already_cached'] == v1_pins
+    host.calls[:] = []
+    staged = run(capsys, version=V1, package_manager=manager, include_installed=True,
+                 update_cache=False)
+    assert not staged.get('failed'), staged.get('msg')
+    assert staged['changed'] is True and staged['fetched'] == v1_pins and staged['bytes'] == 300
+    fetch = [cmd for cmd in host.calls if '--download-only' in cmd or '--downloadonly' in cmd]
+    assert len(fetch) == 1 and ('--reinstall' in fetch[0] or 'reinstall' in fetch[0]), fetch
+    again = run(capsys, version=V1, package_manager=manager, include_installed=True,
+                update_cache=False)
+    assert again['changed'] is False and again['already_cached'] == v1_pins
