@@ -176,6 +176,16 @@ options:
     type: str
     default: previous
     choices: [previous, none]
+  rollback_on_failure:
+    description:
+      - When a step fails after the host was changed, return it at once, in this run, to the
+        state recorded before the swap (as O(rollback=true) would), then fail. RV(rolled_back)
+        says how that went.
+      - Computes swapped in one batch wait for each other's routes; without it a compute that
+        fails is rolled back only once every swap of the batch has ended, and the others wait
+        for its routes until their O(wait_timeout) and fail too.
+    type: bool
+    default: false
   wait:
     description:
       - Wait, after the start, for XMPP Established to the target control nodes (two of
@@ -261,6 +271,13 @@ node:
   returned: when the host could be read
   type: dict
   sample: {platform: kernel, agent_mode: vrouter, tor_agents: 0, refused: null}
+rolled_back:
+  description:
+    - With O(rollback_on_failure=true), the rollback made at once after a failed step - C(ok),
+      the C(version) it ended on and its C(timings), or its C(failed_step) and C(msg).
+  returned: when a swap with O(rollback_on_failure=true) failed after changing the host
+  type: dict
+  sample: {ok: true, version: 3.2.14.0-37, timings: {install: 3.1, start: 0.4, xmpp_up: 1.2}}
 version:
   description: The C(contrail-vrouter-agent) version the host is on when the module ends (read after the swap).
   returned: success
@@ -387,6 +404,7 @@ def argument_spec():
         update_cache=dict(type='bool', default=False),
         reload_kmod=dict(type='bool', default=True),
         route_check=dict(type='str', default='previous', choices=['previous', 'none']),
+        rollback_on_failure=dict(type='bool', default=False),
         install_timeout=dict(type='int', default=600),
         service_timeout=dict(type='int', default=60),
         kmod_timeout=dict(type='int', default=60),
@@ -400,15 +418,17 @@ def argument_spec():
 class Swap:
     """One swap: gather, decide, record, then the timed steps."""
 
-    def __init__(self, module):
+    def __init__(self, module, run_cmd=None):
         self.module = module
         self.params = module.params
         self.result = dict(changed=False, timings={})
-        timeout_bin = module.get_bin_path('timeout')
-        if not timeout_bin:
-            module.warn('no timeout command (coreutils) on this host: the swap\'s commands run '
-                        'without a time limit')
-        self.run_cmd = vrouter.TimedRunner(module.run_command, timeout_bin)
+        if run_cmd is None:
+            timeout_bin = module.get_bin_path('timeout')
+            if not timeout_bin:
+                module.warn('no timeout command (coreutils) on this host: the swap\'s commands '
+                            'run without a time limit')
+            run_cmd = vrouter.TimedRunner(module.run_command, timeout_bin)
+        self.run_cmd = run_cmd
         self.pkg = pkg_manager.detect(self.run_cmd, self.params['package_manager'])
         self.svc = service_manager.detect(self.run_cmd, 'vrouter',
                                           self.params['service_manager'])
@@ -755,7 +775,14 @@ class Swap:
         vrouter.write_fact(self.params['fact_file'], self.fact)
 
     def fail(self, step, msg, names, **details):
-        """Report the step and the state the host is in now; record it in the fact file."""
+        """Report the step and the state the host is in now; record it in the fact file.
+        With rollback_on_failure, a swap that changed the host is first rolled back."""
+        if self.params['rollback_on_failure'] and not self.params['rollback'] \
+                and step not in ('validate', 'record') and not self.module.check_mode:
+            details['rolled_back'] = self._roll_back_now()
+            back = details['rolled_back']
+            msg += ('; rolled back at once to %s' % back['version'] if back['ok'] else
+                    '; the rollback at once failed at %s: %s' % (back['failed_step'], back['msg']))
         try:
             snap = self._snapshot(names)
             previous = (vrouter.previous_state(self.fact) or {}).get('versions')
@@ -776,6 +803,26 @@ class Swap:
         self.result.update(details)
         self.module.fail_json(msg='%s failed: %s (host left: %s)' % (step, msg, host_state['summary']),
                               failed_step=step, host_state=host_state, **self.result)
+
+    def _roll_back_now(self):
+        """Return the host to the state recorded before this swap, in this run (as
+        rollback=true would): a compute failing in a batch is back in seconds, and the batch's
+        other computes, which wait for its routes, are not held until their wait_timeout."""
+        params = self.module.params
+        saved = dict(params)
+        params.update(dict((key, None) for key in ('version', 'packages') + vrouter.SERVER_OPTIONS))
+        params.update(rollback=True, require_change=False, require_prestaged=False)
+        try:
+            result = Swap(self.module, self.run_cmd).run()
+            return dict(ok=True, version=result.get('version'), timings=result['timings'])
+        except StepFailed as exc:
+            return dict(ok=False, failed_step=exc.step, msg=str(exc))
+        except (vrouter.VrouterError, vrouter.CommandTimeout, pkg_manager.PackageError,
+                service_manager.ServiceError, OSError) as exc:
+            return dict(ok=False, failed_step='validate', msg=str(exc))
+        finally:
+            params.clear()
+            params.update(saved)
 
     def _record_failure(self, step, summary):
         record = dict(self.fact.get('vrouter') or {})

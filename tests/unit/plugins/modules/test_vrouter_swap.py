@@ -67,7 +67,7 @@ class FakeCompute:
         self.stopped_programs = set()
         self.agent = version           # version of the agent process supervisor runs
         self.started_at = clock()
-        self.broken = broken           # the installed agent exits at once
+        self.broken = broken           # the installed agent (or this version of it) exits at once
         self.info_tool = info_tool     # vrouter --info answers
         self.hang = set()              # commands that never return ('rmmod', 'service stop'...)
         self.dies_after_xmpp = False   # the agent exits once its XMPP is up
@@ -78,7 +78,7 @@ class FakeCompute:
 
     # -- the agent ---------------------------------------------------------------------
     def agent_dies(self):
-        return self.broken or _upstream(self.kmod) != _upstream(self.agent)
+        return self.broken in (True, self.agent) or _upstream(self.kmod) != _upstream(self.agent)
 
     def agent_state(self):
         if not self.running or AGENT in self.stopped_programs:
@@ -291,6 +291,20 @@ def test_an_agent_supervisor_gave_up_on_fails_the_swap_in_seconds(host):
     assert FATAL_AFTER <= result['gave_up']['after'] <= FATAL_AFTER + 1.5
     assert result['fake_seconds'] < FATAL_AFTER + 2
     assert 'agent %s' % V2 in result['host_state']['summary']
+
+
+def test_a_dead_agent_is_rolled_back_at_once_in_the_same_run(host):
+    """Computes of one batch wait for each other's routes: a failed one rolled back only by the
+    role's rescue (after every swap of the batch ended) held the others until wait_timeout."""
+    host.broken = V2
+    result = swap(host, rollback_on_failure=True, **UPGRADE)
+    assert result['failed'] and result['failed_step'] == 'xmpp_up', result['msg']
+    assert result['rolled_back']['ok'] and result['rolled_back']['version'] == V1, result['rolled_back']
+    assert 'rolled back at once to %s' % V1 in result['msg']
+    assert result['host_state']['version'] == V1 and host.kmod == V1
+    assert result['fake_seconds'] < FATAL_AFTER + 30
+    again = swap(host, rollback=True)         # the role's rescue: nothing left to do
+    assert not again.get('failed') and not again['changed'], again.get('msg')
 
 
 def test_an_agent_in_backoff_that_recovers_is_waited_for(host, clock):
