@@ -14,17 +14,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-import probe as lab_probe  # noqa: E402
-import workload as lab_workload  # noqa: E402
+import traffic as lab_traffic  # noqa: E402
 
-VIP = '10.99.0.5'
 V2_API = 'http://10.99.0.21:8082'
 
 
@@ -48,21 +45,13 @@ def main(argv=None):
     if inventory.returncode:
         return 1
 
-    workload = lab_workload.Workload(neutron_url='http://%s:9696' % VIP, api_url='http://%s:8082' % VIP,
-                                     count=20000, duration=1800, interval=0.2).start()
-    probe = lab_probe.Probe(lab_probe.lab_agents())
-    probed = {}
-    thread = threading.Thread(target=lambda: probed.update(probe.run(duration=1800, interval=0.2)),
-                              daemon=True)
-    thread.start()
+    traffic = lab_traffic.Traffic()
     started = time.time()
     rc = run(['ansible-playbook', '-i', inventory.stdout.strip(), 'playbooks/issu_full.yml',
               '-e', 'issu_finalize_confirm=true']).returncode
     elapsed = time.time() - started
-    summary = workload.stop(timeout=30)
-    probe.stop()
-    thread.join(60)
-    verified = workload.verify(V2_API)
+    summary, probed = traffic.stop()
+    verified = traffic.workload.verify(V2_API)
 
     print('\n== What the clients and the data plane saw (%.0f s of ISSU) ==' % elapsed)
     print('northbound writes: %d acknowledged, %d refused during freezes, %d rejected'

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -24,8 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, 'lab', 'tools'))
 
 import labtls  # noqa: E402
-import probe as lab_probe  # noqa: E402
-import workload as lab_workload  # noqa: E402
+import traffic as lab_traffic  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
@@ -36,12 +34,15 @@ PROBE_INTERVAL = 0.2
 MARGIN = 1.0
 
 
-def run(cmd, timeout=1500):
+def run(cmd, timeout=1500, check=True):
+    """stdout of cmd; with check=False, (returncode, stdout)."""
     env = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'],
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
                CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1')
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
                           check=False)
+    if not check:
+        return proc.returncode, proc.stdout
     tail = (proc.stdout + proc.stderr)[-20000:]
     assert proc.returncode == 0, '%s failed (rc=%s):\n%s' % (' '.join(cmd), proc.returncode, tail)
     return proc.stdout
@@ -102,28 +103,18 @@ def traffic():
 
     def start(tls=False):
         """tls: the lab is a TLS lab; the workload writes HTTPS with a keystone token."""
-        state['workload'] = lab_workload.Workload(
-            neutron_url='http://%s:9696' % VIP, api_url=labtls.api_url(VIP, tls),
-            count=20000, duration=1800, interval=0.2,
-            token=labtls.keystone_token() if tls else None,
-            ca_file=labtls.CA_FILE if tls else None).start()
-        state['probe'] = lab_probe.Probe(lab_probe.lab_agents())
-        state['probe_result'] = {}
-        state['thread'] = threading.Thread(target=lambda: state['probe_result'].update(
-            state['probe'].run(duration=1800, interval=PROBE_INTERVAL)), daemon=True)
-        state['thread'].start()
+        state['run'] = lab_traffic.Traffic(
+            interval=PROBE_INTERVAL, api_url=labtls.api_url(VIP, tls),
+            token=labtls.keystone_token() if tls else None, ca_file=labtls.CA_FILE if tls else None)
+        state['workload'], state['probe'] = state['run'].workload, state['run'].probe
 
     def stop():
-        summary = state['workload'].stop(timeout=30)
-        state['probe'].stop()
-        state['thread'].join(60)
-        return summary, state['probe_result']
+        return state['run'].stop()
 
     state['start'], state['stop'] = start, stop
     yield state
-    if 'workload' in state:
-        state['workload'].stop(timeout=30)
-        state['probe'].stop()
+    if 'run' in state:
+        state['run'].stop()
 
 
 def check_traffic(traffic, serving_api, record):
@@ -183,3 +174,73 @@ def test_scenario_rerun(scenario_lab, traffic, scenario, rerun, extra, serving):
     molecule('verify', scenario)
     assert not any(playbook_changes(rerun, extra).values())
     check_traffic(traffic, serving, state_record())
+
+
+V1_BUILD, BROKEN_BUILD = '3.2.14.0-37', '4.0.3.0-63'
+
+
+def agent_version(compute):
+    return run(['podman', 'exec', compute, 'dpkg-query', '-W', '-f', '${Version}',
+                'contrail-vrouter-agent']).strip()
+
+
+def functional(compute):
+    """Whether the agent reports NodeStatus Functional (introspect 8085) within 60 s."""
+    code, out = run(['ansible', '-i', 'inventories/lab', compute, '-m', 'opencontrail.issu.node_status_info',
+                     '-a', json.dumps({'host': '127.0.0.1', 'port': 8085, 'functional': True,
+                                       'wait': True, 'wait_timeout': 60})], check=False)
+    return code == 0 or out
+
+
+def test_a_failed_swap_is_rolled_back_and_halts_its_batch(scenario_lab, traffic, tmp_path):
+    """One compute of a batch gets the lab's broken v2 build (its agent dies at start): it is
+    rolled back to v1 and Functional, the phase halts (issu_max_fail_percentage 0) with the
+    batch's other compute on v2 and the next batch untouched, the record and the report say so;
+    once the package is fixed a re-run completes."""
+    fresh_lab('default')
+    traffic['start']()
+    run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_start.yml'])
+
+    # The broken build as a repository on lab-compute2, which an inventory sends there (copy:
+    # puts its packages in apt's cache as a download from a mirror would; file: uses them in place).
+    out = tmp_path / 'broken'
+    run(['sh', 'lab/packages/build.sh', '--out', str(out), '--broken=agent'], timeout=600)
+    run(['podman', 'exec', 'lab-compute2', 'mkdir', '-p', '/srv/broken'])
+    run(['podman', 'cp', str(out / '4.0') + '/.', 'lab-compute2:/srv/broken'])
+    run(['podman', 'exec', 'lab-compute2', 'sh', '-c', 'echo "deb [trusted=yes] copy:/srv/broken ./"'
+         ' >/etc/apt/sources.list.d/broken.list && apt-get update -qq'])
+    inventory = tmp_path / 'inventory'
+    (inventory / 'host_vars').mkdir(parents=True)
+    os.symlink(os.path.join(ROOT, 'inventories/lab/hosts.yml'), str(inventory / 'hosts.yml'))
+    os.symlink(os.path.join(ROOT, 'inventories/lab/group_vars'), str(inventory / 'group_vars'))
+    (inventory / 'host_vars' / 'lab-compute2.yml').write_text('issu_v2_version: %s\n' % BROKEN_BUILD)
+
+    batches = '{"issu_serial": [2, 1]}'        # lab-compute1 + lab-compute2, then lab-compute3
+    code, output = run(['ansible-playbook', '-i', str(inventory), 'playbooks/issu_upgrade_computes.yml',
+                        '-e', batches], check=False)
+    assert code != 0, output[-5000:]
+    assert re.search(r'The upgrade of lab-compute2 failed at \S+ and it was rolled back to %s'
+                     % re.escape(V1_BUILD), output), output[-5000:]
+    hosts = state_record()['hosts']
+    assert hosts['lab-compute1']['status'] == 'v2', hosts
+    assert hosts['lab-compute2']['status'] == 'failed' and hosts['lab-compute2']['version'] == V1_BUILD
+    assert hosts['lab-compute2']['error'], hosts['lab-compute2']
+    assert [h['status'] for h in hosts['lab-compute2']['history']][-3:] == ['upgrading', 'rolling_back',
+                                                                            'failed']
+    assert hosts.get('lab-compute3', {}).get('status') in (None, 'v1'), hosts.get('lab-compute3')
+    assert (agent_version('lab-compute1'), agent_version('lab-compute2'), agent_version('lab-compute3')) \
+        == ('4.0.3.0-62', V1_BUILD, V1_BUILD)
+    assert functional('lab-compute2') is True
+    assert run(['podman', 'exec', 'lab-compute3', 'test', '!', '-e',
+                '/etc/ansible/facts.d/contrail_issu.fact']) == ''       # never touched
+    report = run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_report.yml'])
+    assert re.search(r'lab-compute2\s+failed\s+%s.*ERROR: ' % re.escape(V1_BUILD), report), report
+
+    # The package fixed (the inventory's v2 build for every compute): the re-run completes.
+    run(['podman', 'exec', 'lab-compute2', 'rm', '-rf', '/etc/apt/sources.list.d/broken.list', '/srv/broken'])
+    run(['ansible-playbook', '-i', 'inventories/lab', 'playbooks/issu_upgrade_computes.yml', '-e', batches])
+    record = state_record()
+    assert dict((n, h['status']) for n, h in record['hosts'].items()) == dict(
+        ('lab-compute%d' % n, 'v2') for n in (1, 2, 3)), record['hosts']
+    assert all(agent_version('lab-compute%d' % n) == '4.0.3.0-62' for n in (1, 2, 3))
+    check_traffic(traffic, V1_API, record)
