@@ -176,6 +176,13 @@ options:
     type: str
     default: previous
     choices: [previous, none]
+  lock_timeout:
+    description:
+      - Seconds to wait for another swap on the same host to end (a playbook killed during a
+        swap leaves its swap running there) before failing, nothing changed. The swap then
+        reads the state the other one left, so a completed swap is not done twice.
+    type: int
+    default: 900
   rollback_on_failure:
     description:
       - When a step fails after the host was changed, return it at once, in this run, to the
@@ -271,6 +278,11 @@ node:
   returned: when the host could be read
   type: dict
   sample: {platform: kernel, agent_mode: vrouter, tor_agents: 0, refused: null}
+waited_for_other_swap:
+  description: The swap waited for another swap on the host to end first (see O(lock_timeout)).
+  returned: when it waited
+  type: bool
+  sample: true
 rolled_back:
   description:
     - With O(rollback_on_failure=true), the rollback made at once after a failed step - C(ok),
@@ -355,6 +367,8 @@ diagnostics:
   type: dict
 '''
 
+import errno
+import fcntl
 import os
 import time
 
@@ -405,6 +419,7 @@ def argument_spec():
         reload_kmod=dict(type='bool', default=True),
         route_check=dict(type='str', default='previous', choices=['previous', 'none']),
         rollback_on_failure=dict(type='bool', default=False),
+        lock_timeout=dict(type='int', default=900),
         install_timeout=dict(type='int', default=600),
         service_timeout=dict(type='int', default=60),
         kmod_timeout=dict(type='int', default=60),
@@ -418,10 +433,12 @@ def argument_spec():
 class Swap:
     """One swap: gather, decide, record, then the timed steps."""
 
-    def __init__(self, module, run_cmd=None):
+    def __init__(self, module, run_cmd=None, lock=None):
         self.module = module
         self.params = module.params
         self.result = dict(changed=False, timings={})
+        # Before anything is read: the host's state is read under the lock.
+        self.lock = lock or self._lock()
         if run_cmd is None:
             timeout_bin = module.get_bin_path('timeout')
             if not timeout_bin:
@@ -436,6 +453,38 @@ class Swap:
         self.fact = vrouter.read_fact(self.params['fact_file'])
         self.wanted = {}
         self.conf_targets = {}
+
+    def _lock(self):
+        """One swap at a time on a host. A swap whose playbook was killed may still run there
+        (the SSH session outlives the play), and a re-run must not install and restart under
+        it: it waits, up to lock_timeout, then reads the state the other one left."""
+        path = self.params['fact_file'] + '.lock'
+        if self.module.check_mode and not os.path.exists(path):
+            return None               # no swap ever ran here, and check mode creates nothing
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o755)
+        handle = open(path, 'a')
+        deadline = time.monotonic() + self.params['lock_timeout']
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise vrouter.VrouterError(
+                    'another vrouter_swap still runs on this host after %ss (it holds %s; a '
+                    'playbook killed during a swap leaves its swap running on the host): let it '
+                    'end, or stop it, then run again' % (self.params['lock_timeout'], path))
+            self.result['waited_for_other_swap'] = True
+            time.sleep(0.5)
+
+    def release(self):
+        """Let the next swap on the host go (the module's exit does it too)."""
+        if self.lock is not None and not self.lock.closed:
+            self.lock.close()
 
     # -- target ----------------------------------------------------------------------------
     def conf_files(self):
@@ -813,7 +862,7 @@ class Swap:
         params.update(dict((key, None) for key in ('version', 'packages') + vrouter.SERVER_OPTIONS))
         params.update(rollback=True, require_change=False, require_prestaged=False)
         try:
-            result = Swap(self.module, self.run_cmd).run()
+            result = Swap(self.module, self.run_cmd, self.lock).run()
             return dict(ok=True, version=result.get('version'), timings=result['timings'])
         except StepFailed as exc:
             return dict(ok=False, failed_step=exc.step, msg=str(exc))

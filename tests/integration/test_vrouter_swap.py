@@ -146,6 +146,22 @@ def test_a_rollback_from_the_prestaged_cache_needs_no_v1_repository(lab, compute
     assert established(run_on(compute, 'vrouter_info', {})) == [V1_CONTROL]
 
 
+def test_a_swap_waits_for_a_swap_still_running_on_the_host(lab, compute, run_on):
+    """A playbook killed mid-swap leaves its swap running on the host: a re-run's swap waits for
+    it (lock_timeout) and then fails, nothing changed, rather than install under it."""
+    lock = '/etc/ansible/facts.d/contrail_issu.fact.lock'
+    lab.exec(compute, 'mkdir', '-p', '/etc/ansible/facts.d')
+    lab.podman('exec', '-d', compute, 'flock', lock, 'sleep', '6')   # the other swap
+    time.sleep(1)
+    refused = run_on(compute, 'vrouter_swap', dict(UPGRADE, lock_timeout=1))
+    assert refused['failed'] and 'another vrouter_swap still runs on this host' in refused['msg'], refused
+    assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
+    time.sleep(6)
+    preview = run_on(compute, 'vrouter_swap', dict(UPGRADE, update_cache=True, require_prestaged=False),
+                     check=True)
+    assert not preview.get('failed') and preview['changed'], preview.get('msg')
+
+
 def test_broken_release_fails_naming_the_host_state_then_rolls_back(compute, broken_repo,
                                                                     run_on):
     args = dict(UPGRADE, version=broken_repo, require_prestaged=False, wait_timeout=15)

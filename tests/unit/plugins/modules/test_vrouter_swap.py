@@ -10,8 +10,10 @@ that moves only when the swap sleeps or a command times out.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
+import threading
 
 import pytest
 
@@ -273,6 +275,8 @@ def swap(compute, check_mode=False, **params):
             runner.fail(exc.step, str(exc), list(PACKAGES) + list(runner.wanted), **exc.details)
         except Failed as failed:
             result = failed.result
+    finally:
+        runner.release()
     result['fake_seconds'] = compute.clock() - started
     return result
 
@@ -305,6 +309,27 @@ def test_a_dead_agent_is_rolled_back_at_once_in_the_same_run(host):
     assert result['fake_seconds'] < FATAL_AFTER + 30
     again = swap(host, rollback=True)         # the role's rescue: nothing left to do
     assert not again.get('failed') and not again['changed'], again.get('msg')
+
+
+def test_a_swap_waits_for_another_swap_on_the_host_then_reads_what_it_left(host):
+    """A playbook killed mid-swap leaves its swap running on the host (the SSH session outlives
+    the play): the re-run's swap must not install and restart under it."""
+    lock_path = host.paths['fact_file'] + '.lock'
+    os.makedirs(os.path.dirname(lock_path))
+    other = open(lock_path, 'a')
+    fcntl.flock(other, fcntl.LOCK_EX)
+    with pytest.raises(vrouter.VrouterError, match='another vrouter_swap still runs on this host'):
+        swap(host, lock_timeout=1, **UPGRADE)
+    assert host.agent == V1 and not [c for c in host.calls if 'install' in c]
+
+    def finish_the_other_swap():
+        swap(host, **dict(UPGRADE, fact_file=host.paths['fact_file'] + '.other'))
+        fcntl.flock(other, fcntl.LOCK_UN)
+    threading.Timer(0.3, finish_the_other_swap).start()
+    result = swap(host, lock_timeout=30, **UPGRADE)
+    assert not result.get('failed') and result['waited_for_other_swap'], result.get('msg')
+    assert not result['changed'] and result['version'] == V2     # what the other one left
+    other.close()
 
 
 def test_an_agent_in_backoff_that_recovers_is_waited_for(host, clock):
