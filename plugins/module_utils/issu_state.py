@@ -8,7 +8,9 @@ windows. Every phase playbook reads it first and checks the transition it is abo
 phase run out of order is refused with the name of the playbook to run instead, and an
 interrupted run resumes from what the record says.
 
-Phases and the transitions allowed between them::
+The phase machine is one table, ``OPERATIONS``: each operation a phase playbook performs, the
+phases it may begin or resume from, the phase while it runs, the phase it ends in, its milestones
+and what it allows. The transitions are derived from it::
 
     new -> starting -> started -> finalizing -> finalized
               |           |
@@ -17,6 +19,10 @@ Phases and the transitions allowed between them::
 ``starting``/``finalizing``/``aborting`` mean "begun, not yet complete": re-running the same
 playbook resumes it. ``finalizing`` is the point of no return: compute rollback and abort are
 refused from there on.
+
+A playbook asks ``answer(record, operation)`` its questions once ("may I run? is there anything
+left to do? am I resuming? which milestones are behind me? may northbound open after a
+failure?") and each play guards on the answer, not on a list of phases.
 
 Inside a phase, ``steps`` dates the milestones a resumed run must not repeat (finalize records
 ``synced`` once v2 holds v1's final config and ``switched`` once northbound points at v2: after
@@ -29,6 +35,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 import datetime
 import fcntl
@@ -40,15 +47,65 @@ RECORD_VERSION = 1
 
 PHASES = ('new', 'starting', 'started', 'finalizing', 'finalized', 'aborting', 'aborted')
 
-TRANSITIONS = {
-    'new': ('starting',),
-    'starting': ('started', 'aborting'),
-    'started': ('finalizing', 'aborting'),
-    'finalizing': ('finalized',),
-    'finalized': (),
-    'aborting': ('aborted',),
-    'aborted': ('starting',),
+
+class Operation(collections.namedtuple('Operation', (
+        'playbook', 'enter', 'running', 'done', 'complete_in', 'runs_in', 'milestones',
+        'frozen_until'))):
+    """One row of the phase machine.
+
+    ``enter``: the phases it begins from. ``running``: the phase while it runs (re-running the
+    playbook there resumes it). ``done``: the phase it ends in. ``complete_in``: phases in which
+    it has nothing left to do (a re-run changes nothing). ``runs_in``: for operations that do not
+    move the phase, the phases they may run in. ``milestones``: the steps of its running phase a
+    resumed run must not repeat, in order. ``frozen_until``: the milestone until which a failure
+    inside the running phase keeps northbound frozen (the old side no longer serves and the new
+    one does not serve yet); None when a failure may always open it.
+    """
+
+    def allowed(self):
+        """Every phase the operation's playbook may run in."""
+        return self.runs_in + self.enter + ((self.running,) if self.running else ()) + self.complete_in
+
+
+def _operation(playbook, enter=(), running=None, done=None, complete_in=(), runs_in=(),
+               milestones=(), frozen_until=None):
+    return Operation(playbook, tuple(enter), running, done, tuple(complete_in), tuple(runs_in),
+                     tuple(milestones), frozen_until)
+
+
+# The phase machine: the only place that says which phase each operation needs and leaves.
+OPERATIONS = {
+    'start': _operation('playbooks/issu_start.yml', enter=('new', 'aborted'), running='starting',
+                        done='started', complete_in=('started', 'finalizing', 'finalized')),
+    # After finalize, computes a forced finalize left on v1 may still move forward to v2.
+    'computes': _operation('playbooks/issu_upgrade_computes.yml', runs_in=('started', 'finalized')),
+    'rollback': _operation('playbooks/issu_rollback_computes.yml', runs_in=('started',)),
+    'finalize': _operation('playbooks/issu_finalize.yml', enter=('started',), running='finalizing',
+                           done='finalized', complete_in=('finalized',),
+                           milestones=('synced', 'switched'), frozen_until='switched'),
+    'abort': _operation('playbooks/issu_abort.yml', enter=('starting', 'started'), running='aborting',
+                        done='aborted', complete_in=('aborted',)),
 }
+
+# The point of no return: from this phase on no compute goes back to v1.
+NO_RETURN = OPERATIONS['finalize'].running
+
+
+def _transitions():
+    moves = dict((phase, []) for phase in PHASES)
+    for op in OPERATIONS.values():
+        if op.running:
+            for phase in op.enter:
+                moves[phase].append(op.running)
+            moves[op.running].append(op.done)
+    return dict((phase, tuple(targets)) for phase, targets in moves.items())
+
+
+TRANSITIONS = _transitions()
+
+# Phases from which the ISSU can still return every compute to v1 (before the point of no return).
+REVERSIBLE = tuple(phase for phase in PHASES
+                   if phase not in (NO_RETURN, OPERATIONS['finalize'].done))
 
 NEXT_STEP = {
     'new': 'run playbooks/issu_preflight.yml, then playbooks/issu_start.yml',
@@ -130,6 +187,62 @@ def check_expected(current, expect):
     if expect and current not in expect:
         raise StateError('this step needs the ISSU in phase %s, but it is in phase %r. Next: %s.'
                          % (' or '.join(repr(p) for p in expect), current, NEXT_STEP[current]))
+
+
+def answer(record, operation, began=False):
+    """What the phase machine says to ``operation``'s playbook about ``record``.
+
+    Raises StateError, naming the playbook to run instead, when the operation may not run in the
+    current phase. ``began``: this call moved the ISSU into the operation's running phase.
+    """
+    op = OPERATIONS[operation]
+    phase = record['phase']
+    if phase not in op.allowed():
+        raise StateError('%s needs the ISSU in phase %s, but it is in phase %r. Next: %s.'
+                         % (op.playbook, ' or '.join(repr(p) for p in op.allowed()), phase,
+                            NEXT_STEP[phase]))
+    steps = record.get('steps', {}) if op.running and phase == op.running else {}
+    behind = [m for m in op.milestones if m in steps]
+    in_freeze_window = (op.frozen_until is not None and phase == op.running
+                        and op.frozen_until not in steps)
+    return {
+        'name': operation,
+        'to_do': phase not in op.complete_in,
+        'began': began,
+        'resuming': bool(op.running) and phase == op.running and not began,
+        'behind': behind,
+        'irreversible': phase not in REVERSIBLE,
+        'rollback_allowed': phase in REVERSIBLE and phase != 'new',
+        'follows_v1': phase == OPERATIONS['start'].done,
+        'northbound_may_open': not in_freeze_window,
+    }
+
+
+def advance(record, operation, to, note=None, now=None):
+    """The record after ``operation`` begins (``to='begin'``) or completes (``to='complete'``)."""
+    op = OPERATIONS[operation]
+    if not op.running:
+        raise StateError('%s does not move the ISSU phase' % operation)
+    phase = record['phase']
+    if to == 'begin':
+        target = op.running if phase in op.enter else phase
+        if phase not in op.enter + (op.running,):
+            raise StateError('%s cannot begin: the ISSU is in phase %r. Next: %s.'
+                             % (op.playbook, phase, NEXT_STEP[phase]))
+    else:
+        if phase not in (op.running, op.done):
+            raise StateError('%s cannot complete: the ISSU is in phase %r. Next: %s.'
+                             % (op.playbook, phase, NEXT_STEP[phase]))
+        target = op.done
+    return plan(record, phase=target, note=note, now=now)
+
+
+def check_step(operation, step):
+    """Raise StateError unless ``step`` is a milestone of ``operation``."""
+    op = OPERATIONS[operation]
+    if step not in op.milestones:
+        raise StateError('%r is not a milestone of %s (its milestones: %s)'
+                         % (step, operation, ', '.join(op.milestones) or 'none'))
 
 
 def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None,

@@ -19,7 +19,12 @@ description:
     (C(new) -> C(starting) -> C(started) -> C(finalizing) -> C(finalized), and C(starting)/C(started)
     -> C(aborting) -> C(aborted) -> C(starting)). A refused change fails before anything is written,
     and the message names the playbook to run next.
-  - Without O(phase), O(hosts), O(northbound), O(step) or O(marks) the module only reads the record.
+  - With O(operation) it answers for one of the ISSU's operations, from the collection's one
+    phase table - whether it may run now (it fails otherwise, naming the playbook to run instead),
+    whether anything is left to do, whether it resumes, which milestones are behind it, and
+    whether northbound may open after a failure - and O(advance) begins or completes it.
+  - Without O(phase), O(advance), O(hosts), O(northbound), O(step) or O(marks) the module only
+    reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
 author:
@@ -40,6 +45,23 @@ options:
     description: Where the record lives on the target host.
     type: path
     default: /var/lib/contrail-issu/state.json
+  operation:
+    description:
+      - The operation this step belongs to; the module fails, naming the playbook to run
+        instead, unless the current phase allows it. The answer is returned as RV(operation).
+      - V(start) runs in C(new), C(aborted) (begins), C(starting) (resumes), and is complete
+        in C(started), C(finalizing), C(finalized). V(computes) runs in C(started) and
+        C(finalized). V(rollback) runs in C(started). V(finalize) begins in C(started), resumes
+        in C(finalizing), is complete in C(finalized). V(abort) begins in C(starting) or
+        C(started), resumes in C(aborting), is complete in C(aborted).
+    type: str
+    choices: [start, computes, rollback, finalize, abort]
+  advance:
+    description:
+      - V(begin) moves the ISSU into the running phase of O(operation) (nothing when it is
+        there already, a resumed run); V(complete) moves it to the phase O(operation) ends in.
+    type: str
+    choices: [begin, complete]
   expect:
     description:
       - Phases the ISSU must be in for this step to run. The module fails, naming the next
@@ -69,6 +91,7 @@ options:
       - A milestone of the current phase to record with its time, once (C(synced), C(switched)
         in finalize). A resumed run reads C(record.steps) to skip what must not run twice.
         Moving to C(starting) clears them.
+      - With O(operation), it must be one of the operation's milestones.
     type: str
   marks:
     description:
@@ -80,10 +103,28 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Refuse to finalize unless the ISSU has started
+- name: Refuse to finalize unless the ISSU has started, and ask what is left to do
+  opencontrail.issu.issu_state:
+    operation: finalize
+  delegate_to: "{{ groups['issu_task'][0] }}"
+  register: issu
+
+- name: Enter the point of no return (or resume it)
+  opencontrail.issu.issu_state:
+    operation: finalize
+    advance: begin
+  delegate_to: "{{ groups['issu_task'][0] }}"
+  when: issu.operation.to_do
+
+- name: Record that v2 holds v1's final config
+  opencontrail.issu.issu_state:
+    operation: finalize
+    step: synced
+  delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Refuse unless the ISSU is in one of these phases (the low-level form)
   opencontrail.issu.issu_state:
     expect: [started, finalizing]
-    phase: finalizing
   delegate_to: "{{ groups['issu_task'][0] }}"
 
 - name: Record that a compute runs v2
@@ -137,11 +178,62 @@ phase_since:
   returned: always
   type: float
   sample: 1795426980.0
+operation:
+  description: What the phase table answers O(operation), about the record after the change.
+  returned: when O(operation) is given
+  type: dict
+  contains:
+    name:
+      description: The operation.
+      type: str
+    to_do:
+      description: False when the operation completed before (a re-run has nothing to do).
+      type: bool
+    began:
+      description: This call moved the ISSU into the operation's running phase.
+      type: bool
+    resuming:
+      description: An interrupted run of the operation is being resumed.
+      type: bool
+    behind:
+      description: The operation's milestones already recorded, which a resumed run skips.
+      type: list
+      elements: str
+    irreversible:
+      description: The ISSU is past the point of no return (finalize has begun).
+      type: bool
+    rollback_allowed:
+      description: A compute may still be swapped back to v1.
+      type: bool
+    follows_v1:
+      description: v2 follows v1 through run-sync (the ISSU is started, not yet finalizing).
+      type: bool
+    northbound_may_open:
+      description:
+        - False between the operation's point of no return and the milestone after which the
+          new side serves northbound (finalize, between C(finalizing) and C(switched)) - a
+          failure there keeps northbound frozen.
+      type: bool
+  sample:
+    name: finalize
+    to_do: true
+    began: false
+    resuming: true
+    behind: [synced]
+    irreversible: true
+    rollback_allowed: false
+    follows_v1: false
+    northbound_may_open: false
 previous_phase:
   description: The phase before the change.
   returned: always
   type: str
   sample: starting
+irreversible:
+  description: The ISSU is past its point of no return (finalize has begun).
+  returned: always
+  type: bool
+  sample: false
 next_step:
   description: What the operator runs next, from the phase after the change.
   returned: always
@@ -157,6 +249,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', default='/var/lib/contrail-issu/state.json'),
+            operation=dict(type='str', choices=sorted(issu_state.OPERATIONS)),
+            advance=dict(type='str', choices=['begin', 'complete']),
             expect=dict(type='list', elements='str', choices=list(issu_state.PHASES)),
             phase=dict(type='str', choices=list(issu_state.PHASES)),
             hosts=dict(type='dict'),
@@ -165,6 +259,8 @@ def main():
             step=dict(type='str'),
             marks=dict(type='dict'),
         ),
+        mutually_exclusive=[('advance', 'phase')],
+        required_by={'advance': 'operation'},
         supports_check_mode=True,
     )
     params = module.params
@@ -182,7 +278,15 @@ def main():
         with issu_state.Locked(path, create=not module.check_mode):
             before = issu_state.load(path)
             issu_state.check_expected(before['phase'], params['expect'])
-            after = issu_state.plan(before, phase=params['phase'], hosts=hosts,
+            operation = params['operation']
+            if operation:
+                issu_state.answer(before, operation)
+                if params['step'] is not None:
+                    issu_state.check_step(operation, params['step'])
+            after = before
+            if params['advance']:
+                after = issu_state.advance(before, operation, params['advance'], note=params['note'])
+            after = issu_state.plan(after, phase=params['phase'], hosts=hosts,
                                     northbound=params['northbound'], note=params['note'],
                                     step=params['step'], marks=params['marks'])
             changed = after != before
@@ -199,8 +303,12 @@ def main():
         phase=after['phase'],
         phase_since=issu_state.phase_since(after),
         previous_phase=before['phase'],
+        irreversible=after['phase'] not in issu_state.REVERSIBLE,
         next_step=issu_state.NEXT_STEP[after['phase']],
     )
+    if operation:
+        began = after['phase'] != before['phase'] and after['phase'] == issu_state.OPERATIONS[operation].running
+        result['operation'] = issu_state.answer(after, operation, began=began)
     if module._diff:
         result['diff'] = dict(before=before, after=after,
                               before_header=path, after_header=path)

@@ -60,3 +60,32 @@ def test_bad_host_status_is_refused_before_writing(run_module, record):
     assert result['failed'] and 'hosts.c1.status' in result['msg']
     import os
     assert not os.path.exists(record)
+
+
+def test_operations_answer_from_the_phase_table(run_module, record):
+    refused = run_module('issu_state', {'path': record, 'operation': 'finalize'})
+    assert refused['failed'] and "but it is in phase 'new'" in refused['msg']
+    assert 'playbooks/issu_start.yml' in refused['msg']
+
+    began = run_module('issu_state', {'path': record, 'operation': 'start', 'advance': 'begin'})
+    assert began['changed'] and began['phase'] == 'starting'
+    assert began['operation']['began'] and began['operation']['to_do']
+    resumed = run_module('issu_state', {'path': record, 'operation': 'start', 'advance': 'begin'})
+    assert not resumed['changed'] and resumed['operation']['resuming']
+    run_module('issu_state', {'path': record, 'operation': 'start', 'advance': 'complete'})
+    again = run_module('issu_state', {'path': record, 'operation': 'start'})
+    assert again['phase'] == 'started' and not again['operation']['to_do']
+
+    checked = run_module('issu_state', {'path': record, 'operation': 'finalize', 'advance': 'begin'},
+                         check=True)
+    assert checked['changed'] and checked['phase'] == 'finalizing'
+    assert json.load(open(record))['phase'] == 'started', 'check mode wrote the record'
+
+    run_module('issu_state', {'path': record, 'operation': 'finalize', 'advance': 'begin'})
+    wrong = run_module('issu_state', {'path': record, 'operation': 'finalize', 'step': 'synched'})
+    assert wrong['failed'] and 'not a milestone of finalize' in wrong['msg']
+    synced = run_module('issu_state', {'path': record, 'operation': 'finalize', 'step': 'synced'})
+    assert synced['operation']['behind'] == ['synced'] and not synced['operation']['northbound_may_open']
+    assert synced['irreversible']
+    abort = run_module('issu_state', {'path': record, 'operation': 'abort', 'advance': 'begin'})
+    assert abort['failed'] and "but it is in phase 'finalizing'" in abort['msg']

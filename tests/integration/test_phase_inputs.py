@@ -238,7 +238,7 @@ GATE_PLAYBOOK = [{
     'hosts': 'issu_task', 'gather_facts': False,
     'tasks': [
         {'name': 'Read the record', 'ansible.builtin.include_role': {'name': 'opencontrail.issu.state'},
-         'vars': {'state_expect': ['finalizing']}},
+         'vars': {'state_operation': 'finalize'}},
         {'name': 'The gate', 'ansible.builtin.include_role': {
             'name': 'opencontrail.issu.finalize', 'tasks_from': 'gate.yml'},
          'vars': {'finalize_confirm': True, 'finalize_force': True,

@@ -250,7 +250,7 @@ FORCED_GATE = [{
     'hosts': 'issu_task', 'gather_facts': False,
     'tasks': [
         {'name': 'Read the record', 'ansible.builtin.include_role': {'name': 'opencontrail.issu.state'},
-         'vars': {'state_expect': ['started']}},
+         'vars': {'state_operation': 'finalize'}},
         {'name': 'The gate, forced', 'ansible.builtin.include_role': {
             'name': 'opencontrail.issu.finalize', 'tasks_from': 'gate.yml'},
          'vars': {'finalize_confirm': True, 'finalize_force': True}},

@@ -34,3 +34,10 @@ def test_rejects_bad_specs(spec):
 
 def test_no_hosts_gives_no_batches():
     assert serial_batches([1, '25%'], 0) == []
+
+
+def test_the_default_batches_are_the_canary_shape_and_a_given_spec_wins():
+    from ansible_collections.opencontrail.issu.plugins.filter.issu_serial import issu_serial
+    assert issu_serial(None) == [1, '25%', '100%']
+    assert serial_batches(issu_serial(None), 10) == [1, 2, 7]
+    assert issu_serial([2, '50%']) == [2, '50%'] and issu_serial(3) == 3

@@ -136,3 +136,90 @@ def test_phase_since_is_the_epoch_of_the_last_entry_into_the_current_phase():
     record = st.plan(record, phase='started', now='2026-11-24T10:03:00.500000Z')
     assert st.phase_since(record) == 1795514580.5
     assert st.epoch('1970-01-01T00:00:01.000000Z') == 1.0
+
+
+# -- the phase table ------------------------------------------------------------------------------
+
+def test_transitions_are_derived_from_the_operations():
+    derived = set((a, b) for a, targets in st.TRANSITIONS.items() for b in targets)
+    assert derived == set(ALLOWED)
+
+
+# operation -> (phases it runs in, phases where it has nothing left to do)
+RUNS = {
+    'start': (('new', 'aborted', 'starting', 'started', 'finalizing', 'finalized'),
+              ('started', 'finalizing', 'finalized')),
+    'computes': (('started', 'finalized'), ()),
+    'rollback': (('started',), ()),
+    'finalize': (('started', 'finalizing', 'finalized'), ('finalized',)),
+    'abort': (('starting', 'started', 'aborting', 'aborted'), ('aborted',)),
+}
+
+
+def record_in(phase, steps=()):
+    record = st.empty_record()
+    record['phase'] = phase
+    record['steps'] = dict((step, 't') for step in steps)
+    return record
+
+
+@pytest.mark.parametrize('operation', sorted(RUNS))
+@pytest.mark.parametrize('phase', st.PHASES)
+def test_each_operation_runs_only_in_its_phases(operation, phase):
+    runs_in, complete_in = RUNS[operation]
+    if phase in runs_in:
+        answer = st.answer(record_in(phase), operation)
+        assert answer['to_do'] == (phase not in complete_in)
+        assert answer['name'] == operation
+    else:
+        with pytest.raises(st.StateError) as err:
+            st.answer(record_in(phase), operation)
+        assert "but it is in phase %r" % phase in str(err.value)
+        assert st.OPERATIONS[operation].playbook in str(err.value)
+        assert st.NEXT_STEP[phase] in str(err.value)
+
+
+def test_no_rollback_past_the_point_of_no_return():
+    assert st.answer(record_in('started'), 'computes')['rollback_allowed']
+    for phase in ('finalizing', 'finalized'):
+        answer = st.answer(record_in(phase), 'finalize')
+        assert answer['irreversible'] and not answer['rollback_allowed']
+    assert not st.answer(record_in('finalized'), 'computes')['rollback_allowed']
+    with pytest.raises(st.StateError):
+        st.answer(record_in('finalizing'), 'abort')
+
+
+def test_a_resumed_finalize_knows_its_milestones_and_keeps_northbound_frozen_until_switched():
+    fresh = st.answer(record_in('started'), 'finalize')
+    assert not fresh['resuming'] and fresh['behind'] == [] and fresh['northbound_may_open']
+    assert fresh['follows_v1']
+    synced = st.answer(record_in('finalizing', ['synced']), 'finalize')
+    assert synced['resuming'] and synced['behind'] == ['synced']
+    assert not synced['northbound_may_open'] and not synced['follows_v1']
+    switched = st.answer(record_in('finalizing', ['synced', 'switched']), 'finalize')
+    assert switched['behind'] == ['synced', 'switched'] and switched['northbound_may_open']
+    # A start resumed in 'starting' may always open northbound again (v1 serves).
+    assert st.answer(record_in('starting'), 'start')['northbound_may_open']
+
+
+def test_advance_begins_resumes_and_completes():
+    began = st.advance(record_in('started'), 'finalize', 'begin', now='t1')
+    assert began['phase'] == 'finalizing' and began['history'][-1]['at'] == 't1'
+    assert st.advance(began, 'finalize', 'begin', now='t2') == began      # resuming: no change
+    done = st.advance(began, 'finalize', 'complete', now='t3')
+    assert done['phase'] == 'finalized'
+    assert st.advance(done, 'finalize', 'complete', now='t4') == done
+    restarted = st.advance(record_in('aborted', ['synced']), 'start', 'begin', now='t5')
+    assert restarted['phase'] == 'starting' and restarted['steps'] == {}
+    with pytest.raises(st.StateError, match='cannot begin'):
+        st.advance(record_in('new'), 'finalize', 'begin')
+    with pytest.raises(st.StateError, match='cannot complete'):
+        st.advance(record_in('started'), 'abort', 'complete')
+    with pytest.raises(st.StateError, match='does not move'):
+        st.advance(record_in('started'), 'computes', 'begin')
+
+
+def test_steps_must_be_milestones_of_the_operation():
+    st.check_step('finalize', 'synced')
+    with pytest.raises(st.StateError, match="'synched' is not a milestone of finalize"):
+        st.check_step('finalize', 'synched')
