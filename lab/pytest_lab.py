@@ -31,7 +31,13 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'lab_last: run after every other test (takes the lab down)')
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
+    # A test that uses the lab is a lab test, marked or not: `-m "not lab"` (make unit) must
+    # never bring the lab up or take down one that another run is using.
+    for item in items:
+        if 'lab' in getattr(item, 'fixturenames', ()) and not item.get_closest_marker('lab'):
+            item.add_marker(pytest.mark.lab)
     last = [item for item in items if item.get_closest_marker('lab_last')]
     items[:] = [item for item in items if item not in last] + last
 

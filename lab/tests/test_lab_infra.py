@@ -403,6 +403,7 @@ def test_each_cluster_holds_its_nodes_as_provisioning_leaves_them(lab):
         dict((n.name, n.ip) for n in lab.topology.computes)
 
 
+@pytest.mark.lab
 def test_agents_and_control_nodes_are_functional_by_their_node_status(lab):
     """Contrail's own measure of health: every agent (its XMPP to contrail-dns on 8093 among
     its connections) and every control node reports NodeStatus Functional."""
@@ -420,6 +421,7 @@ def test_agents_and_control_nodes_are_functional_by_their_node_status(lab):
         assert re.findall(r'<state type="string"[^>]*>([^<]*)</state>', text) == ['Established'], text
 
 
+@pytest.mark.lab
 def test_status_lists_every_node(lab, run_labctl):
     proc = run_labctl('status', timeout=120)
     for node in lab.topology.nodes:
