@@ -6,8 +6,8 @@ LAB_V2_CONTROLLERS ask (default 3, 1, 1; see `labctl up`), writes the inventory 
 lab (`labctl inventory`), starts a northbound workload through the HAProxy VIP and a probe of
 every agent's routes, runs playbooks/issu_full.yml with that inventory, then prints the ISSU's own
 report (phases, northbound freeze windows, per-compute outages, batches) followed by what the
-clients and the data plane saw. Exits non-zero when the ISSU fails or an acknowledged write is
-missing from v2 at the end.
+clients and the data plane saw, and the path of the report's timeline picture (SVG). Exits
+non-zero when the ISSU fails or an acknowledged write is missing from v2 at the end.
 """
 import argparse
 import json
@@ -23,6 +23,8 @@ sys.path.insert(0, HERE)
 import traffic as lab_traffic  # noqa: E402
 
 V2_API = 'http://10.99.0.21:8082'
+#: The report's timeline picture (playbooks/issu_report.yml, issu_report_svg).
+PICTURE = os.path.join(ROOT, '.build', 'issu-report.svg')
 
 
 def run(cmd, **kwargs):
@@ -45,10 +47,12 @@ def main(argv=None):
     if inventory.returncode:
         return 1
 
+    if os.path.exists(PICTURE):
+        os.remove(PICTURE)          # a picture left by an earlier run is not this run's
     traffic = lab_traffic.Traffic()
     started = time.time()
     rc = run(['ansible-playbook', '-i', inventory.stdout.strip(), 'playbooks/issu_full.yml',
-              '-e', 'issu_finalize_confirm=true']).returncode
+              '-e', 'issu_finalize_confirm=true', '-e', 'issu_report_svg=%s' % PICTURE]).returncode
     elapsed = time.time() - started
     summary, probed = traffic.stop()
     verified = traffic.workload.verify(V2_API)
@@ -63,6 +67,8 @@ def main(argv=None):
              '  MISSING: %s' % json.dumps({k: verified[k] for k in ('missing', 'wrong', 'not_deleted')})))
     print('route gaps (compute -> remote VM): %d, longest %.2f s, over %d probe samples'
           % (probed.get('outage_count', 0), probed.get('max_outage_seconds', 0), probed.get('samples', 0)))
+    print('timeline picture (open it in a browser): %s' % (
+        PICTURE if os.path.exists(PICTURE) else 'not written (see the report play above)'))
     return rc or (0 if verified['passed'] else 1)
 
 

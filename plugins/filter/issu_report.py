@@ -61,18 +61,26 @@ def _seconds(begin, end):
     return (_at(end) - _at(begin)).total_seconds()
 
 
-def phase_lines(history):
-    lines = []
+def phase_spans(history):
+    """[(name, begun, completed)] of each phase begun in ``history``, in order; ``completed`` is
+    None for one not complete."""
+    spans = []
     for index, entry in enumerate(history):
         for first, done, name in PHASE_SPANS:
             if entry['phase'] != first:
                 continue
             end = next((e for e in history[index + 1:] if e['phase'] == done), None)
-            if end is None:
-                lines.append('  %-9s begun %s, not complete' % (name, entry['at']))
-            else:
-                seconds = _seconds(entry['at'], end['at'])
-                lines.append('  %-9s %8.1f s  (%s -> %s)' % (name, seconds, entry['at'], end['at']))
+            spans.append((name, entry['at'], end['at'] if end else None))
+    return spans
+
+
+def phase_lines(history):
+    lines = []
+    for name, begun, completed in phase_spans(history):
+        if completed is None:
+            lines.append('  %-9s begun %s, not complete' % (name, begun))
+        else:
+            lines.append('  %-9s %8.1f s  (%s -> %s)' % (name, _seconds(begun, completed), begun, completed))
     return lines
 
 
@@ -142,7 +150,7 @@ def _upgrades(host):
     return sorted(h['at'] for h in host.get('history') or [] if h.get('status') == 'upgrading')
 
 
-def _batch_span(host):
+def upgrade_span(host):
     """(began, done) of the upgrade that recorded the compute's ``batch``: ``done`` is its 'v2'
     entry (the last one that followed an 'upgrading', else the last one, else the compute's
     last update), ``began`` the last 'upgrading' before it; either may be None."""
@@ -169,29 +177,37 @@ def _anchor(first, began, done):
     return min(upgrades, key=lambda at: abs(_seconds(at, when)))
 
 
-def batch_lines(hosts):
-    """The batches in the order they began, each with the computes recorded in it. A compute's
+def batches(hosts):
+    """The batches in the order they began, each a dict: its ``hosts`` (sorted), when it
+    ``began`` and when its last compute was ``done`` (None when not recorded). A compute's
     ``batch`` names its batch by the batch's first host (records written before that held the
     whole list of the batch's hosts, which is read the same way, by that list). A first host
     rolled back and upgraded again can name a later batch too, so a batch is the name plus the
     first host's own 'upgrading' entry that began it (the first host is listed in each); when
     the record has no such entry, the name alone."""
-    began, members = {}, {}
+    began, done_at, members = {}, {}, {}
     for name, host in hosts.items():
         batch = host.get('batch')
         if not batch:
             continue
-        start, done = _batch_span(host)
+        start, done = upgrade_span(host)
         if isinstance(batch, str):
             anchor = _anchor(hosts.get(batch), start, done)
             key, names = ('name', batch, anchor), [name] + ([batch] if anchor else [])
         else:
             key, names, anchor = ('hosts',) + tuple(sorted(batch)), batch, None
         began.setdefault(key, []).extend(stamp for stamp in (start, anchor) if stamp)
+        done_at.setdefault(key, []).extend([done] if done else [])
         members.setdefault(key, set()).update(names)
     ordered = sorted(began, key=lambda key: min(began[key] or ['']))
-    return ['  %d. %s' % (number, ', '.join(sorted(members[key])))
-            for number, key in enumerate(ordered, 1)]
+    return [{'hosts': sorted(members[key]), 'began': min(began[key] or [None]),
+             'done': max(done_at[key] or [None])} for key in ordered]
+
+
+def batch_lines(hosts):
+    """The batches in the order they began, each with the computes recorded in it."""
+    return ['  %d. %s' % (number, ', '.join(batch['hosts']))
+            for number, batch in enumerate(batches(hosts), 1)]
 
 
 def forced_lines(record):
@@ -222,10 +238,10 @@ def issu_report(record):
     lines.append('Computes (outage = vRouter stopped until its routes are back):')
     lines += host_lines(hosts) or ['  none recorded']
     lines += forced_lines(record)
-    batches = batch_lines(hosts)
-    if batches:
+    ordered = batch_lines(hosts)
+    if ordered:
         lines.append('Batches:')
-        lines += batches
+        lines += ordered
     return lines
 
 
