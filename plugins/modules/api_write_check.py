@@ -20,19 +20,16 @@ description:
     them to v2; after finalize it proves that northbound writes land in v2.
   - The probe is a C(virtual-network) named C(issu-write-check-<random>) under
     O(probe_project); the module always removes it, also when the check fails.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.module_base
 attributes:
   check_mode:
-    support: full
     description: In check mode nothing is written; the module only checks that every API answers.
   diff_mode:
     support: none
     description: The probe object is created and removed again, so there is nothing to diff and
       C(changed) is always false.
   platform:
-    support: full
-    platforms: posix
     description: Runs on any host that reaches the APIs, normally the issu_task host.
 options:
   write_api:
@@ -93,7 +90,7 @@ deleted_after:
 import time
 import uuid as uuidlib
 
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import connection_module
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient, VncError
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
@@ -118,57 +115,51 @@ def _wait_each(readers, predicate, timeout, describe):
     return timings
 
 
-def main():
-    module = connection_module(
-        dict(
-            write_api=dict(type='dict', required=True, no_log=False),
-            read_apis=dict(type='list', elements='dict', required=True),
-            probe_project=dict(type='list', elements='str', default=['default-domain', 'default-project']),
-            check_delete=dict(type='bool', default=True),
-            timeout=dict(type='int', default=30),
-        ),
-        ('write_api', 'read_apis'),
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     writer = VncClient.from_params(params['write_api'])
     readers = [VncClient.from_params(conn) for conn in params['read_apis']]
-
-    try:
+    with module.failing('config API not usable: ', VncError):
         for client in [writer] + readers:
             client.homepage()
-    except VncError as exc:
-        module.fail_json(msg='config API not usable: %s' % exc)
     if module.check_mode:
-        module.exit_json(changed=False)
+        return {}
 
     name = 'issu-write-check-%s' % uuidlib.uuid4().hex[:12]
     fq_name = list(params['probe_project']) + [name]
     # The probe is created and deleted again: the config is left as it was, so the module
-    # reports no change, as in check mode.
-    result = dict(changed=False)
+    # reports no change, as in check mode. A failure reports what was seen before it.
+    result = module.result
+    result['changed'] = False
     uuid = None
-    try:
-        uuid = writer.create('virtual-network', {'fq_name': fq_name, 'parent_type': 'project'})
-        result['uuid'] = uuid
-        result['visible_after'] = _wait_each(readers, lambda c: _seen(c, uuid), params['timeout'],
-                                             'the probe %s' % ':'.join(fq_name))
-        writer.delete('virtual-network', uuid)
-        uuid = None
-        if params['check_delete']:
-            result['deleted_after'] = _wait_each(readers, lambda c: not _seen(c, result['uuid']),
-                                                 params['timeout'], 'the deletion of the probe')
-    except WaitTimeout as exc:
-        module.fail_json(msg='write check failed: %s' % exc, wait=exc.to_dict(), **result)
-    except VncError as exc:
-        module.fail_json(msg='write check failed: %s' % exc, **result)
-    finally:
-        if uuid is not None:
-            try:
-                writer.delete('virtual-network', uuid)
-            except VncError:
-                pass
-    module.exit_json(**result)
+    with module.failing('write check failed: ', (WaitTimeout, VncError)):
+        try:
+            uuid = writer.create('virtual-network', {'fq_name': fq_name, 'parent_type': 'project'})
+            result['uuid'] = uuid
+            result['visible_after'] = _wait_each(readers, lambda c: _seen(c, uuid), params['timeout'],
+                                                 'the probe %s' % ':'.join(fq_name))
+            writer.delete('virtual-network', uuid)
+            uuid = None
+            if params['check_delete']:
+                result['deleted_after'] = _wait_each(readers, lambda c: not _seen(c, result['uuid']),
+                                                     params['timeout'], 'the deletion of the probe')
+        finally:
+            if uuid is not None:
+                try:
+                    writer.delete('virtual-network', uuid)
+                except VncError:
+                    pass
+    return result
+
+
+def main():
+    IssuModule(dict(
+        write_api=dict(type='dict', required=True, no_log=False),
+        read_apis=dict(type='list', elements='dict', required=True),
+        probe_project=dict(type='list', elements='str', default=['default-domain', 'default-project']),
+        check_delete=dict(type='bool', default=True),
+        timeout=dict(type='int', default=30),
+    ), connections=('write_api', 'read_apis')).run_and_exit(run)
 
 
 if __name__ == '__main__':

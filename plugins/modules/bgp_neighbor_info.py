@@ -21,16 +21,13 @@ description:
     module lists the peers that are not Established with the state last seen.
   - The ISSU uses it as a gate after peering v1 and v2 - every v2 control node must see the
     v1 control nodes Established before any compute moves.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.introspect
   - opencontrail.issu.wait
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs anywhere the control node's introspect port is reachable.
 options:
   host:
@@ -134,33 +131,17 @@ not_established:
   sample: []
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import (
     neighbor_view, not_established, peer_states,
 )
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    introspect_argument_spec, introspect_kwargs, wait_argument_spec,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import introspect_kwargs
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
     IntrospectError, bgp_neighbors,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
     WaitTimeout, wait_for,
 )
-
-
-def argument_spec():
-    spec = wait_argument_spec()
-    spec.update(
-        host=dict(type='str', required=True),
-        port=dict(type='int', default=8083),
-        search=dict(type='str', default=''),
-        encoding=dict(type='str', default='all', choices=['all', 'BGP', 'XMPP']),
-        wait_for=dict(type='list', elements='str', default=[]),
-    )
-    spec.update(introspect_argument_spec())
-    return spec
 
 
 def read_neighbors(params):
@@ -173,8 +154,7 @@ def read_neighbors(params):
     return views
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run(module):
     params = module.params
     wanted = params['wait_for']
 
@@ -188,8 +168,6 @@ def main():
             probe, timeout, params['wait_interval'],
             describe='BGP peers %s to be Established' % ', '.join(wanted),
             until=lambda seen: not not_established(seen[1]), retry_on=(IntrospectError,))
-    except IntrospectError as exc:
-        module.fail_json(msg=str(exc))
     except WaitTimeout as exc:
         if exc.last_value is None:
             module.fail_json(msg='control node introspect %s:%s did not answer: %s'
@@ -199,7 +177,17 @@ def main():
         verdict = 'after %ss' % timeout if timeout else '(checked once, wait=false)'
         module.fail_json(msg='peers not Established %s: %s' % (verdict, ', '.join(missing)),
                          neighbors=neighbors, states=states, not_established=missing)
-    module.exit_json(changed=False, neighbors=neighbors, states=states, not_established=[])
+    return dict(neighbors=neighbors, states=states, not_established=[])
+
+
+def main():
+    IssuModule(dict(
+        host=dict(type='str', required=True),
+        port=dict(type='int', default=8083),
+        search=dict(type='str', default=''),
+        encoding=dict(type='str', default='all', choices=['all', 'BGP', 'XMPP']),
+        wait_for=dict(type='list', elements='str', default=[]),
+    ), groups=('wait', 'introspect')).run_and_exit(run)
 
 
 if __name__ == '__main__':

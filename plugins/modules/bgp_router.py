@@ -34,20 +34,16 @@ description:
     are an ASN mismatch, two routers with the same address (in the request, or a requested
     address already used by another bgp-router), a peer that does not exist, and a change of
     the address of an existing router (the address is create-only in Contrail).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vnc_api
 attributes:
   check_mode:
-    support: full
     description: Reads the API, computes the same plan as a real run and returns it without writing.
   diff_mode:
     support: full
     description: Shows every managed router before and after (parameters and peers; never the md5 key).
   platform:
-    support: full
-    platforms: posix
     description: Runs anywhere the config API is reachable, normally the C(issu_task) host.
 options:
   name:
@@ -237,18 +233,11 @@ asn:
   sample: 64512
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import (
-    PlanError, ROUTER_TYPES, DEFAULT_FAMILIES, apply_plan, describe, load_inventory,
-    plan_routers,
+    ROUTER_TYPES, DEFAULT_FAMILIES, apply_plan, describe, load_inventory, plan_routers,
 )
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
-)
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
-    VncClient, VncError,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
 
 
 def router_options(top_level):
@@ -272,35 +261,29 @@ def router_options(top_level):
 
 
 def argument_spec():
-    spec = api_connection_argument_spec()
     item = dict(router_options(False), name=dict(type='str', required=True))
-    spec.update(router_options(True))
-    spec.update(
+    return dict(
+        router_options(True),
         name=dict(type='str'),
         routers=dict(type='list', elements='dict', options=item),
         allow_non_control_node=dict(type='bool', default=False),
     )
-    return spec
+
+
+def run(module):
+    client = VncClient.from_params(module.params)
+    inv = load_inventory(client)
+    plan = plan_routers(module.params, inv)
+    if not module.check_mode:
+        apply_plan(client, plan, inv)
+    return dict(changed=plan.changed, before=plan.before, after=plan.after,
+                actions=[describe(a) for a in plan.actions], asn=inv.global_asn,
+                diff=dict(before=plan.before, after=plan.after))
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=API_CONNECTION_REQUIRED_IF,
-                           mutually_exclusive=[('name', 'routers')],
-                           required_one_of=[('name', 'routers')])
-    client = VncClient.from_params(module.params)
-    try:
-        inv = load_inventory(client)
-        plan = plan_routers(module.params, inv)
-        if not module.check_mode:
-            apply_plan(client, plan, inv)
-    except (PlanError, VncError) as exc:
-        module.fail_json(msg=str(exc))
-    result = dict(changed=plan.changed, before=plan.before, after=plan.after,
-                  actions=[describe(a) for a in plan.actions], asn=inv.global_asn)
-    if module._diff:
-        result['diff'] = dict(before=plan.before, after=plan.after)
-    module.exit_json(**result)
+    IssuModule(argument_spec(), groups=('vnc_api',), mutually_exclusive=[('name', 'routers')],
+               required_one_of=[('name', 'routers')]).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -28,21 +28,17 @@ description:
   - O(types) and O(exclude_types) select what O(mode=dump) reads; O(mode=verify) compares the
     types of the dump, and only it uses O(ignore_fields), O(allow_extra) and O(max_items).
   - The ISSU dumps v1 before anything changes, so the config can be checked (or rebuilt) later.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vnc_api
   - opencontrail.issu.config_compare
 attributes:
   check_mode:
-    support: full
     description: In dump mode reads the API and reports whether the dump would change, without writing. Verify only reads.
   diff_mode:
     support: full
     description: In dump mode shows the checksum and object count of the file before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the host that keeps the dump (the C(issu_task) host).
 options:
   path:
@@ -134,18 +130,12 @@ import hashlib
 import json
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
-)
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, comparison_argument_spec, fetch_snapshot, select_types,
+    compare_snapshots, fetch_snapshot, select_types,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
-    VncClient, VncError,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
 
 FORMAT = 'opencontrail.issu.config_backup/1'
 
@@ -226,12 +216,10 @@ def dump(module, client):
         write_atomic(path, data, mode=0o600)
         write_atomic(path + '.sha256', sha256_line(digest, path), mode=0o600)
     counts = dict((t, len(objs)) for t, objs in snapshot.items() if objs)
-    result = dict(changed=changed, path=path, sha256=digest, counts=counts,
-                  objects=sum(counts.values()))
-    if module._diff:
-        result['diff'] = dict(before=before or {}, after=dict(sha256=digest, checksum_file=digest,
-                                                              objects=result['objects']))
-    return result
+    objects = sum(counts.values())
+    return dict(changed=changed, path=path, sha256=digest, counts=counts, objects=objects,
+                diff=dict(before=before or {},
+                          after=dict(sha256=digest, checksum_file=digest, objects=objects)))
 
 
 def verify(module, client):
@@ -245,34 +233,25 @@ def verify(module, client):
     result = dict(comparison.as_dict(), changed=False, path=params['path'], sha256=digest,
                   objects=sum(len(objs) for objs in saved.values()))
     if params['fail_on_diff'] and not comparison.equal:
-        module.fail_json(msg='live config differs from %s: %s'
-                         % (params['path'], comparison.summary()), **result)
+        module.fail('live config differs from %s: %s' % (params['path'], comparison.summary()),
+                    **result)
     return result
 
 
-def argument_spec():
-    spec = api_connection_argument_spec()
-    spec.update(comparison_argument_spec())
-    spec.update(
-        path=dict(type='path', required=True),
-        mode=dict(type='str', default='dump', choices=['dump', 'verify']),
-        fail_on_diff=dict(type='bool', default=True),
-    )
-    return spec
+def run(module):
+    client = VncClient.from_params(module.params)
+    if module.params['mode'] == 'dump':
+        return dump(module, client)
+    return verify(module, client)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=API_CONNECTION_REQUIRED_IF)
-    client = VncClient.from_params(module.params)
-    try:
-        if module.params['mode'] == 'dump':
-            result = dump(module, client)
-        else:
-            result = verify(module, client)
-    except (VncError, BackupError, OSError, ValueError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    IssuModule(dict(
+        path=dict(type='path', required=True),
+        mode=dict(type='str', default='dump', choices=['dump', 'verify']),
+        fail_on_diff=dict(type='bool', default=True),
+    ), groups=('vnc_api', 'config_compare')).run_and_exit(
+        run, errors=(BackupError, OSError, ValueError))
 
 
 if __name__ == '__main__':

@@ -26,15 +26,13 @@ description:
   - C(perms2) is compared, since the sync copies it verbatim and a difference changes who sees
     an object. Further fields can be ignored with O(ignore_fields).
   - With O(fail_on_diff=true) it is a gate - the task fails when the configs differ.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.config_compare
+  - opencontrail.issu.wait
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs anywhere both config APIs are reachable, normally the C(issu_task) host.
 options:
   v1:
@@ -64,10 +62,6 @@ options:
     description: Seconds to keep comparing with O(wait=true).
     type: int
     default: 60
-  wait_interval:
-    description: Longest pause between two comparisons with O(wait=true).
-    type: float
-    default: 1.0
 seealso:
   - module: opencontrail.issu.config_backup
 """
@@ -142,39 +136,18 @@ types:
   sample: [virtual-network]
 """
 
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    connection_module,
-)
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, comparison_argument_spec, fetch_snapshots, select_types, unserved_types,
+    compare_snapshots, fetch_snapshots, select_types, unserved_types,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
-    VncClient, VncError,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
 
 
-def argument_spec():
-    spec = comparison_argument_spec()
-    spec.update(
-        v1=dict(type='dict', required=True),
-        v2=dict(type='dict', required=True),
-        fail_on_diff=dict(type='bool', default=False),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=60),
-        wait_interval=dict(type='float', default=1.0),
-    )
-    return spec
-
-
-def main():
-    module = connection_module(argument_spec(), ('v1', 'v2'), supports_check_mode=True)
+def run(module):
     params = module.params
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
-    try:
-        types = select_types(clients[0], params['types'], params['exclude_types'])
-    except VncError as exc:
-        module.fail_json(msg=str(exc))
+    types = select_types(clients[0], params['types'], params['exclude_types'])
 
     def compare():
         v1, v2 = fetch_snapshots(clients, types, params['workers'])
@@ -187,13 +160,21 @@ def main():
                                   until=lambda value: value[2].equal, retry_on=())
     except WaitTimeout as exc:
         v1, v2, result = exc.last_value
-    except VncError as exc:
-        module.fail_json(msg=str(exc))
     output = dict(result.as_dict(), types=types, changed=False,
                   unserved_types=dict(v1=unserved_types(v1), v2=unserved_types(v2)))
     if params['fail_on_diff'] and not result.equal:
-        module.fail_json(msg='configs differ: %s' % result.summary(), **output)
-    module.exit_json(**output)
+        module.fail('configs differ: %s' % result.summary(), **output)
+    return output
+
+
+def main():
+    IssuModule(dict(
+        v1=dict(type='dict', required=True),
+        v2=dict(type='dict', required=True),
+        fail_on_diff=dict(type='bool', default=False),
+        # config_compare's own default (the wait group's is 120).
+        wait_timeout=dict(type='int', default=60),
+    ), groups=('config_compare', 'wait'), connections=('v1', 'v2')).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -22,15 +22,12 @@ description:
   - Fails with the HTTP status and the server's message when the API is unreachable, the
     credentials are refused or TLS verification fails, so one task checks reachability and
     credentials at once.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.vnc_api
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs on any host that reaches the config API, normally the issu_task host.
 options:
   count_types:
@@ -93,10 +90,8 @@ counts:
   sample: {virtual-network: 12}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec)
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import GSC_FQ_NAME
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncClient, VncError, collection_types,
 )
@@ -130,19 +125,15 @@ def gather(client, count_types):
     )
 
 
-def main():
-    argument_spec = api_connection_argument_spec()
-    argument_spec.update(count_types=dict(type='list', elements='str', default=[]))
-    module = AnsibleModule(argument_spec=argument_spec, required_if=API_CONNECTION_REQUIRED_IF,
-                           supports_check_mode=True)
+def run(module):
     client = VncClient.from_params(module.params)
-    try:
-        facts = gather(client, module.params['count_types'])
-    except VncError as exc:
-        module.fail_json(msg='Contrail config API %s: %s' % (client.base_url, exc), status=exc.status)
-    except ValueError as exc:
-        module.fail_json(msg='Contrail config API %s: %s' % (client.base_url, exc))
-    module.exit_json(changed=False, **facts)
+    with module.failing('Contrail config API %s: ' % client.base_url, (VncError, ValueError)):
+        return dict(changed=False, **gather(client, module.params['count_types']))
+
+
+def main():
+    IssuModule(dict(count_types=dict(type='list', elements='str', default=[])),
+               groups=('vnc_api',)).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -45,20 +45,16 @@ description:
     C(contrail-api.conf) is converted the same way.
   - The module owns the whole file. It is created with mode C(0600) unless O(mode) says
     otherwise, because it holds passwords. Secret values never appear in the diff.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - ansible.builtin.files
 attributes:
   check_mode:
-    support: full
     description: Renders the file and reports whether it would change, writing nothing.
   diff_mode:
     support: full
     description: Shows the file before and after, with passwords and O(new_api_info) masked.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the node where the sync tools run (a v2 config node).
 options:
   path:
@@ -304,13 +300,11 @@ values:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import (
     IniDocument, read_text, write_atomic,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 SIDE_OPTIONS = dict(
     api_conf=dict(type='path'),
@@ -471,15 +465,13 @@ def create_private(path):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           add_file_common_args=True)
+def run(module):
     path = module.params['path']
     if module.params['mode'] is None:
         module.params['mode'] = '0600'
     module.no_log_values.update(str(value) for key, value in module.params['extra'].items()
                                 if issu_sync.is_secret(key) and value not in (None, ''))
-    try:
+    with module.failing('%s: cannot read or write it: ' % path, (OSError, UnicodeDecodeError)):
         values = wanted_values(module)
         text = issu_sync.render_conf(values)
         before = read_text(path) if os.path.exists(path) else None
@@ -487,21 +479,19 @@ def main():
         if changed and not module.check_mode:
             create_private(path)
             write_atomic(path, text)
-    except issu_sync.ConfError as exc:
-        module.fail_json(msg=to_native(exc))
-    except (OSError, UnicodeDecodeError) as exc:
-        module.fail_json(msg='%s: cannot read or write it: %s' % (path, to_native(exc)))
     file_args = module.load_file_common_arguments(module.params, path=path)
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(file_args, changed)
     written = issu_sync.parse_conf(text)
-    result = dict(changed=changed, path=path, keys=list(written),
-                  values=dict((k, v) for k, v in written.items() if not issu_sync.is_secret(k)))
-    if module._diff:
-        result['diff'] = dict(before_header=path, after_header=path,
-                              before=issu_sync.mask_conf(before or ''),
-                              after=issu_sync.mask_conf(text, reference=before or ''))
-    module.exit_json(**result)
+    return dict(changed=changed, path=path, keys=list(written),
+                values=dict((k, v) for k, v in written.items() if not issu_sync.is_secret(k)),
+                diff=dict(before_header=path, after_header=path,
+                          before=issu_sync.mask_conf(before or ''),
+                          after=issu_sync.mask_conf(text, reference=before or '')))
+
+
+def main():
+    IssuModule(argument_spec(), add_file_common_args=True).run_and_exit(run)
 
 
 if __name__ == '__main__':

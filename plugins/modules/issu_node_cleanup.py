@@ -29,20 +29,16 @@ description:
   - Refuses, before changing anything, an empty list or a O(keep_control_nodes) name that has
     no bgp-router - a short name given where the objects carry FQDNs (or the reverse) would
     otherwise delete exactly the control nodes meant to be kept.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vnc_api
 attributes:
   check_mode:
-    support: full
     description: Returns the plan (RV(deleted), RV(created), RV(updated)) without changing anything.
   diff_mode:
     support: full
     description: Shows each type's names and addresses before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs anywhere the v2 config API is reachable, normally the C(issu_task) host.
 options:
   keep_control_nodes:
@@ -114,25 +110,12 @@ after:
 
 import ipaddress
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    API_CONNECTION_REQUIRED_IF, api_connection_argument_spec,
-)
 from ansible_collections.opencontrail.issu.plugins.module_utils.contrail_objects import (
     NODE_TYPES, CleanupError, apply_plan, plan_nodes,
 )
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
-    VncClient, VncError,
-)
-
-
-def argument_spec():
-    spec = api_connection_argument_spec()
-    spec.update(keep_control_nodes=dict(type='list', elements='str', required=True))
-    for option, _obj_type in NODE_TYPES:
-        spec[option] = dict(type='dict')
-    return spec
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
+from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
 
 
 def checked_addresses(params):
@@ -150,28 +133,26 @@ def checked_addresses(params):
     return params
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=API_CONNECTION_REQUIRED_IF)
-    params = module.params
+def run(module):
+    params = checked_addresses(module.params)
     client = VncClient.from_params(params)
-    try:
-        checked_addresses(params)
-        routers = client.list('bgp-router', detail=True)
-        nodes = dict((obj_type, client.list(obj_type, detail=True))
-                     for option, obj_type in NODE_TYPES if params[option] is not None)
-        plan = plan_nodes(params, routers, nodes)
-        if not module.check_mode:
-            apply_plan(client, plan)
-    except (CleanupError, VncError) as exc:
-        module.fail_json(msg=str(exc))
-    result = dict(changed=plan.changed, before=plan.before, after=plan.after,
-                  deleted=[dict(type=t, uuid=u, name=n) for t, u, n in plan.delete],
-                  created=[dict(type=t, name=n, address=a) for t, n, a in plan.create],
-                  updated=[dict(type=t, uuid=u, name=n, address=a) for t, u, n, a in plan.update])
-    if module._diff:
-        result['diff'] = dict(before=plan.before, after=plan.after)
-    module.exit_json(**result)
+    routers = client.list('bgp-router', detail=True)
+    nodes = dict((obj_type, client.list(obj_type, detail=True))
+                 for option, obj_type in NODE_TYPES if params[option] is not None)
+    plan = plan_nodes(params, routers, nodes)
+    if not module.check_mode:
+        apply_plan(client, plan)
+    return dict(changed=plan.changed, before=plan.before, after=plan.after,
+                deleted=[dict(type=t, uuid=u, name=n) for t, u, n in plan.delete],
+                created=[dict(type=t, name=n, address=a) for t, n, a in plan.create],
+                updated=[dict(type=t, uuid=u, name=n, address=a) for t, u, n, a in plan.update],
+                diff=dict(before=plan.before, after=plan.after))
+
+
+def main():
+    spec = dict(keep_control_nodes=dict(type='list', elements='str', required=True))
+    spec.update((option, dict(type='dict')) for option, _obj_type in NODE_TYPES)
+    IssuModule(spec, groups=('vnc_api',)).run_and_exit(run)
 
 
 if __name__ == '__main__':

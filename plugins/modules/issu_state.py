@@ -27,18 +27,15 @@ description:
     reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.module_base
 attributes:
   check_mode:
-    support: full
     description: Computes and returns the new record without writing it.
   diff_mode:
     support: full
     description: Shows the record before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the C(issu_task) host, which holds the record.
 options:
   path:
@@ -241,28 +238,11 @@ next_step:
   sample: run playbooks/issu_upgrade_computes.yml, then playbooks/issu_finalize.yml
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_state
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default='/var/lib/contrail-issu/state.json'),
-            operation=dict(type='str', choices=sorted(issu_state.OPERATIONS)),
-            advance=dict(type='str', choices=['begin', 'complete']),
-            expect=dict(type='list', elements='str', choices=list(issu_state.PHASES)),
-            phase=dict(type='str', choices=list(issu_state.PHASES)),
-            hosts=dict(type='dict'),
-            northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
-            note=dict(type='str'),
-            step=dict(type='str'),
-            marks=dict(type='dict'),
-        ),
-        mutually_exclusive=[('advance', 'phase')],
-        required_by={'advance': 'operation'},
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     hosts = params['hosts'] or {}
     for name, facts in hosts.items():
@@ -274,7 +254,7 @@ def main():
                              % (name, status, ', '.join(issu_state.HOST_STATUSES)))
 
     path = params['path']
-    try:
+    with module.failing('cannot write the ISSU state record %s: ' % path, (IOError, OSError)):
         with issu_state.Locked(path, create=not module.check_mode):
             before = issu_state.load(path)
             issu_state.check_expected(before['phase'], params['expect'])
@@ -292,10 +272,6 @@ def main():
             changed = after != before
             if changed and not module.check_mode:
                 issu_state.save(path, after)
-    except issu_state.StateError as exc:
-        module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot write the ISSU state record %s: %s' % (path, exc))
 
     result = dict(
         changed=changed,
@@ -305,14 +281,31 @@ def main():
         previous_phase=before['phase'],
         irreversible=after['phase'] not in issu_state.REVERSIBLE,
         next_step=issu_state.NEXT_STEP[after['phase']],
+        diff=dict(before=before, after=after, before_header=path, after_header=path),
     )
     if operation:
         began = after['phase'] != before['phase'] and after['phase'] == issu_state.OPERATIONS[operation].running
         result['operation'] = issu_state.answer(after, operation, began=began)
-    if module._diff:
-        result['diff'] = dict(before=before, after=after,
-                              before_header=path, after_header=path)
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    IssuModule(
+        dict(
+            path=dict(type='path', default='/var/lib/contrail-issu/state.json'),
+            operation=dict(type='str', choices=sorted(issu_state.OPERATIONS)),
+            advance=dict(type='str', choices=['begin', 'complete']),
+            expect=dict(type='list', elements='str', choices=list(issu_state.PHASES)),
+            phase=dict(type='str', choices=list(issu_state.PHASES)),
+            hosts=dict(type='dict'),
+            northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
+            note=dict(type='str'),
+            step=dict(type='str'),
+            marks=dict(type='dict'),
+        ),
+        mutually_exclusive=[('advance', 'phase')],
+        required_by={'advance': 'operation'},
+    ).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -28,18 +28,15 @@ description:
     (new-only rows are deleted); zk-sync replaces the new C(fq-name-to-uuid), C(api-server) and
     C(id) znodes. Run them only while nothing allocates on v2 (see
     M(opencontrail.issu.config_service_hold)).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.module_base
 attributes:
   check_mode:
-    support: full
     description: Checks that the tool and O(conf) exist and reports changed, without running the tool.
   diff_mode:
     support: none
     description: The tools copy databases; there is no file diff to show.
   platform:
-    support: full
-    platforms: posix
     description: Runs on a v2 config node where the C(contrail-config) package installed the tools.
 options:
   tool:
@@ -135,10 +132,8 @@ stderr_lines:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
 def run_tool(module, tool, executable):
@@ -173,33 +168,33 @@ def failure_message(tool, rc, verdict, timeout):
     return '%s %s; see errors, log_tail and %s' % (tool.command, why, tool.log_file)
 
 
+def run(module):
+    tool = issu_sync.TOOLS[module.params['tool']]
+    result = module.result
+    result.update(changed=False, tool=tool.command, log_file=tool.log_file)
+    if module.params['timeout'] < 1:
+        # coreutils timeout reads 0 as "no limit": refuse it rather than wait for ever.
+        module.fail('timeout must be at least 1 second, got %s' % module.params['timeout'])
+    executable = module.get_bin_path(tool.command)
+    if executable is None:
+        module.fail(issu_sync.missing_tool_message(tool.command))
+    issu_sync.check_conf_path(module.params['conf'])
+    result['changed'] = True
+    if module.check_mode:
+        return result
+    result.update(run_tool(module, tool, executable))
+    if 'msg' in result:
+        module.fail(result.pop('msg'))
+    return result
+
+
 def main():
-    module = AnsibleModule(argument_spec=dict(
+    IssuModule(dict(
         tool=dict(type='str', required=True, choices=sorted(issu_sync.TOOLS)),
         conf=dict(type='path', default=issu_sync.DEFAULT_CONF),
         timeout=dict(type='int', default=1800),
         log_lines=dict(type='int', default=20),
-    ), supports_check_mode=True)
-    tool = issu_sync.TOOLS[module.params['tool']]
-    result = dict(changed=False, tool=tool.command, log_file=tool.log_file)
-    if module.params['timeout'] < 1:
-        # coreutils timeout reads 0 as "no limit": refuse it rather than wait for ever.
-        module.fail_json(msg='timeout must be at least 1 second, got %s' % module.params['timeout'],
-                         **result)
-    executable = module.get_bin_path(tool.command)
-    if executable is None:
-        module.fail_json(msg=issu_sync.missing_tool_message(tool.command), **result)
-    try:
-        issu_sync.check_conf_path(module.params['conf'])
-    except issu_sync.ConfError as exc:
-        module.fail_json(msg=to_native(exc), **result)
-    result['changed'] = True
-    if module.check_mode:
-        module.exit_json(**result)
-    result.update(run_tool(module, tool, executable))
-    if 'msg' in result:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    )).run_and_exit(run)
 
 
 if __name__ == '__main__':

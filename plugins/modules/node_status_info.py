@@ -21,16 +21,13 @@ description:
     process that is not, with its description (for example C(XMPP:dns-server:10.0.0.11
     connection down) or C(No Configuration for self)).
   - The ISSU's health gates use it on vRouter agents (port 8085) and control nodes (8083).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.introspect
   - opencontrail.issu.wait
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs anywhere the daemon's introspect port is reachable.
 options:
   host:
@@ -106,32 +103,17 @@ not_functional:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    introspect_argument_spec, introspect_kwargs, wait_argument_spec,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import introspect_kwargs
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
     IntrospectError, node_status, not_functional,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
     WaitTimeout, wait_for,
 )
 
 
-def argument_spec():
-    spec = wait_argument_spec()
-    spec.update(
-        host=dict(type='str', required=True),
-        port=dict(type='int', required=True),
-        functional=dict(type='bool', default=False),
-    )
-    spec.update(introspect_argument_spec())
-    return spec
-
-
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run(module):
     params = module.params
     where = '%s:%s' % (params['host'], params['port'])
 
@@ -144,8 +126,6 @@ def main():
         processes, bad = wait_for(
             probe, timeout, params['wait_interval'], describe='NodeStatus Functional on %s' % where,
             until=lambda seen: not (params['functional'] and seen[1]), retry_on=(IntrospectError,))
-    except IntrospectError as exc:
-        module.fail_json(msg=str(exc))
     except WaitTimeout as exc:
         if exc.last_value is None:
             module.fail_json(msg='introspect %s did not answer: %s' % (where, exc.last_error))
@@ -153,7 +133,15 @@ def main():
         verdict = 'after %ss' % timeout if timeout else '(checked once, wait=false)'
         module.fail_json(msg='%s is not Functional %s: %s' % (where, verdict, '; '.join(bad)),
                          processes=processes, functional=False, not_functional=bad)
-    module.exit_json(changed=False, processes=processes, functional=not bad, not_functional=bad)
+    return dict(processes=processes, functional=not bad, not_functional=bad)
+
+
+def main():
+    IssuModule(dict(
+        host=dict(type='str', required=True),
+        port=dict(type='int', required=True),
+        functional=dict(type='bool', default=False),
+    ), groups=('wait', 'introspect')).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -22,22 +22,18 @@ description:
   - The daemons are told when their conf changed - a 4.x agent re-reads its collectors on
     C(SIGHUP), a 3.x agent is restarted (no kernel module reload, so flows survive in the
     kernel), the nodemgr and ToR agents are restarted. Nothing is signalled when nothing changed.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vrouter
   - opencontrail.issu.vrouter.package_manager
   - opencontrail.issu.vrouter.tor_agents
 attributes:
   check_mode:
-    support: full
     description: Reports the edits and the reloads that would happen.
   diff_mode:
     support: full
     description: Shows the edits of each conf file.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the compute node.
 options:
   collectors:
@@ -92,12 +88,11 @@ collectors:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 AGENT_KEY = vrouter.AGENT_KEYS['4.x']['collectors']
 NODEMGR_KEY = vrouter.NODEMGR_KEYS['4.x']['collectors']
@@ -164,35 +159,25 @@ def run(module):
                               before_header=path, after_header=path))
             programs.append(program)
     result = dict(changed=bool(changed_files), changed_files=changed_files,
-                  collectors=value or '', reloaded=[])
+                  collectors=value or '', reloaded=[], diff=diffs)
     if programs and svc is not None:
         try:
             result['reloaded'] = reload_daemons(module, svc, pkg, programs, params['reload'])
         except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
-            module.fail_json(msg='the collectors were written to %s, but reloading failed: %s; '
-                                 'restart %s by hand (a re-run finds the files current and '
-                                 'reloads nothing)' % (', '.join(sorted(changed_files)), exc,
-                                                       ', '.join(programs)), **result)
-    if module._diff:
-        result['diff'] = diffs
+            module.fail('the collectors were written to %s, but reloading failed: %s; '
+                        'restart %s by hand (a re-run finds the files current and reloads '
+                        'nothing)' % (', '.join(sorted(changed_files)), exc, ', '.join(programs)),
+                        exc, **result)
     return result
 
 
 def main():
-    spec = vrouter.host_argument_spec()
-    spec.update(vrouter.tor_agents_argument_spec())
-    spec.update(
+    IssuModule(dict(
         collectors=dict(type='list', elements='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         reload=dict(type='str', default='auto', choices=['auto', 'restart', 'none']),
-    )
-    module = AnsibleModule(argument_spec=spec, required_if=[('state', 'present', ('collectors',))],
-                           supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except (pkg_manager.PackageError, service_manager.ServiceError, vrouter.VrouterError,
-            OSError) as exc:
-        module.fail_json(msg=str(exc))
+    ), groups=('vrouter', 'vrouter.tor_agents'), required_if=[('state', 'present', ('collectors',))]
+    ).run_and_exit(run, errors=(OSError,))
 
 
 if __name__ == '__main__':

@@ -22,17 +22,14 @@ description:
   - The agent's XMPP connections from its introspect (port 8085; per controller its state
     and whether it is the config controller) and its route counts in the tenant VRFs.
   - What M(opencontrail.issu.vrouter_swap) recorded in its fact file.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.vrouter
   - opencontrail.issu.vrouter.package_manager
   - opencontrail.issu.vrouter.agent_state
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs on the compute node.
 options:
   introspect_port:
@@ -130,8 +127,6 @@ issu:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
@@ -139,6 +134,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.introspect impor
     IntrospectClient,
     IntrospectError,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
 def introspect_facts(params):
@@ -176,18 +172,11 @@ def run(module):
 
 
 def main():
-    spec = vrouter.host_argument_spec()
-    spec.update(vrouter.agent_state_argument_spec())
-    spec.update(
+    IssuModule(dict(
         introspect_port=dict(type='int'),
         introspect_timeout=dict(type='float', default=3),
         gather_routes=dict(type='bool', default=True),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except (pkg_manager.PackageError, service_manager.ServiceError, vrouter.VrouterError) as exc:
-        module.fail_json(msg=str(exc))
+    ), groups=('vrouter', 'vrouter.agent_state')).run_and_exit(run)
 
 
 if __name__ == '__main__':

@@ -39,13 +39,11 @@ description:
     with O(sources_file) in it; the metadata cache is the host's, so the target
     repository's metadata is fetched into C(/var/cache/dnf) (or C(/var/cache/yum)).
   - Without O(sources) (or with an empty list) the module uses the repositories the host has.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vrouter.package_manager
 attributes:
   check_mode:
-    support: full
     description:
       - Checks the repositories and the cache and reports what would be downloaded, and with
         O(sources) whether O(sources_file) would be written (RV(sources_changed)); the
@@ -55,8 +53,6 @@ attributes:
     support: full
     description: With O(sources), shows O(sources_file) before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the compute node (apt, dnf or yum).
 options:
   version:
@@ -215,12 +211,12 @@ sources_changed:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 #: Mode of the sources file (apt and dnf read it as root, other tools as any user).
 SOURCES_MODE = 0o644
@@ -278,10 +274,9 @@ def run(module):
         result.update(sources_file=None, sources_changed=False)
         return result
     path, content, before, changed = read_sources(module, pkg)
-    extra = dict(sources_file=path, sources_changed=changed)
-    if module._diff:
-        extra['diff'] = dict(before_header=path, after_header=path, before=before or '',
-                             after=content)
+    extra = dict(sources_file=path, sources_changed=changed,
+                 diff=dict(before_header=path, after_header=path, before=before or '',
+                           after=content))
     if module.check_mode:
         # The repositories as they will be once the file is written; the host's untouched.
         # read_sources checked the sources above, the one check of them.
@@ -311,8 +306,8 @@ def prestage(module, pkg, refresh, extra):
         where = 'the configured repositories'
         if extra.get('sources_file'):
             where += ' (with %s)' % extra['sources_file']
-        module.fail_json(msg='not in %s: %s' % (where, ', '.join(_pins(missing))),
-                         missing=_pins(missing), packages=wanted, **extra)
+        module.fail('not in %s: %s' % (where, ', '.join(_pins(missing))),
+                    missing=_pins(missing), packages=wanted, **extra)
     fetch, have = split_by_need(pkg, wanted, installed, params['include_installed'])
     result = dict(extra, changed=bool(fetch), packages=wanted, fetched=_pins(fetch),
                   already_cached=_pins(have), bytes=0, seconds=0.0)
@@ -323,8 +318,7 @@ def prestage(module, pkg, refresh, extra):
         result['seconds'] = round(time.monotonic() - started, 3)
         not_cached = [n for n, v in fetch.items() if not pkg.cache_file(n, v)]
         if not_cached:
-            module.fail_json(msg='downloaded, yet not in the cache: %s' % ', '.join(not_cached),
-                             **result)
+            module.fail('downloaded, yet not in the cache: %s' % ', '.join(not_cached), **result)
         result['bytes'] = sum(os.path.getsize(pkg.cache_file(n, v)) for n, v in fetch.items())
     result['cache_files'] = [f for f in (pkg.cache_file(n, v) for n, v in sorted(wanted.items()))
                              if f]
@@ -336,22 +330,14 @@ def _pins(packages):
 
 
 def main():
-    spec = vrouter.package_manager_argument_spec()
-    spec.update(
+    IssuModule(dict(
         version=dict(type='str', required=True),
         packages=dict(type='list', elements='str'),
         update_cache=dict(type='bool', default=True),
         include_installed=dict(type='bool', default=False),
         sources=dict(type='list', elements='str'),
         sources_file=dict(type='path'),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except pkg_manager.PackageError as exc:
-        module.fail_json(msg=str(exc), command=exc.to_dict())
-    except vrouter.VrouterError as exc:
-        module.fail_json(msg=str(exc))
+    ), groups=('vrouter.package_manager',)).run_and_exit(run)
 
 
 if __name__ == '__main__':
