@@ -391,16 +391,6 @@ def edit_config(lines, wanted, new_lines=None):
     return lines
 
 
-def settled(fact):
-    """True when a server has reached what its admin state promises."""
-    if fact['state'] == 'ready':
-        status = str(fact['status'] or '')
-        return status.startswith('UP') or status == 'no check'
-    return fact['sessions'] == 0
-
-
-
-
 # -- the task's plan -------------------------------------------------------------------
 
 class TaskPlan:
@@ -612,3 +602,11 @@ def wait_settled(runtime, backends, keys, timeout, interval):
              describe='servers %s to settle (ready: UP; drain/maint: no session)'
              % ', '.join(sorted(keys)), until=lambda left: not left,
              retry_on=(HAProxyError,))
+
+
+def settled(fact):
+    """True when a server has reached what its admin state promises."""
+    if fact['state'] == 'ready':
+        status = str(fact['status'] or '')
+        return status.startswith('UP') or status == 'no check'
+    return fact['sessions'] == 0
