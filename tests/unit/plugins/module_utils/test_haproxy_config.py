@@ -13,6 +13,7 @@ HEADER = (
     " srv_agent_addr srv_agent_port\n")
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_config as hc
+from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
 
 
 def srv(backend, server, address, port=8082, state='ready', status='UP', sessions=0):
@@ -256,7 +257,6 @@ def test_config_gets_a_server_line_for_each_added_server():
 
 def params(**given):
     """The options as Ansible passes them to the module (defaults, then ``given``)."""
-    from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
     spec = haproxy_backend.argument_spec()
     options = dict((name, value.get('default')) for name, value in spec.items())
     options.update(backends=['contrail-api'])
