@@ -1,252 +1,191 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Planning logic of opencontrail.issu.haproxy_backend (no HAProxy needed)."""
+"""haproxy_backend as a task runs it (read, plan, apply, persist, wait), against an HAProxy
+held in memory that answers the runtime API's text, so the real client parses every answer.
+The planning itself is tested in module_utils/test_haproxy_config.py; HAProxy itself in
+tests/integration/test_haproxy_backend.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-HEADER = (
+from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_config
+from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import (
+    ADMF_FDRAIN, ADMF_FMAINT, HAProxyRuntime,
+)
+from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
+
+STATE_HEADER = (
     "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight"
     " srv_iweight srv_time_since_last_change srv_check_status srv_check_result"
     " srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id"
     " srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr"
     " srv_agent_addr srv_agent_port\n")
-
-from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend as hb
-
-
-def srv(backend, server, address, port=8082, state='ready', status='UP', sessions=0):
-    return dict(backend=backend, server=server, address=address, port=port, state=state,
-                status=status, sessions=sessions)
-
-
-API = [srv('contrail-api', 'ctrl1', '10.99.0.11'), srv('contrail-api', 'ctrl2', '10.99.0.12')]
-NEUTRON = [srv('neutron-server', 'neutron1', '127.0.0.1', 9697)]
-
-
-@pytest.mark.parametrize('text, parsed', [
-    ('10.0.0.1', ('10.0.0.1', None)), ('10.0.0.1:9100', ('10.0.0.1', 9100)),
-    ('[fd00::1]:8082', ('fd00::1', 8082)), ('fd00::1', ('fd00::1', None)),
-])
-def test_split_address(text, parsed):
-    assert hb.split_address(text) == parsed
-
-
-def test_mapping_by_address_or_name_keeps_ports():
-    wanted = hb.resolve_addresses({'10.99.0.11': '10.99.0.21', 'ctrl2': '10.99.0.22:9100'}, API)
-    assert wanted == {'contrail-api/ctrl1': ('10.99.0.21', 8082),
-                      'contrail-api/ctrl2': ('10.99.0.22', 9100)}
-
-
-def test_mapping_is_idempotent_once_switched():
-    switched = [dict(s, address=a) for s, a in zip(API, ('10.99.0.21', '10.99.0.22'))]
-    assert hb.resolve_addresses({'10.99.0.11': '10.99.0.21', '10.99.0.12': '10.99.0.22'},
-                                switched) == {}
-
-
-def test_mapping_key_matching_nothing_is_not_found():
-    with pytest.raises(hb.NotFound, match='10.99.0.99'):
-        hb.resolve_addresses({'10.99.0.99': '10.99.0.29'}, API)
-
-
-def test_list_is_applied_per_backend_in_order():
-    wanted = hb.resolve_addresses(['10.99.0.21', '10.99.0.22:9100'], API)
-    assert wanted == {'contrail-api/ctrl1': ('10.99.0.21', 8082),
-                      'contrail-api/ctrl2': ('10.99.0.22', 9100)}
-    with pytest.raises(ValueError, match='backend neutron-server has 1'):
-        hb.resolve_addresses(['10.99.0.21', '10.99.0.22'], API + NEUTRON)
-    with pytest.raises(ValueError, match='mapping or a list'):
-        hb.resolve_addresses('10.99.0.21', API)
-
-
-def test_select_servers_across_backends_and_not_found():
-    facts = {'contrail-api': API, 'neutron-server': NEUTRON, 'nope': None}
-    selected, missing = hb.select_servers(facts, ['ctrl1', 'neutron1', 'ctrl9'], False)
-    assert [s['server'] for s in selected] == ['ctrl1', 'neutron1']
-    assert missing == ['nope', 'contrail-api|neutron-server/ctrl9']
-    with pytest.raises(hb.NotFound, match='nope'):
-        hb.select_servers(facts, [], True)
-    assert hb.select_servers({'contrail-api': API}, [], True) == (API, [])
-
-
-def test_plan_orders_take_away_then_switch_then_give_back():
-    before = hb.runtime_view(API + NEUTRON)
-    after = hb.desired_view(API + NEUTRON, 'ready', {'contrail-api/ctrl1': ('10.99.0.21', 8082)})
-    assert hb.plan_commands(before, after) == [
-        'set server contrail-api/ctrl1 addr 10.99.0.21 port 8082']
-
-    maint = [dict(s, state='maint') for s in API]
-    before = hb.runtime_view(maint + NEUTRON)
-    after = dict(hb.desired_view(maint, 'ready', {'contrail-api/ctrl2': ('10.99.0.22', 8082)}),
-                 **hb.desired_view(NEUTRON, 'maint', {}))
-    assert hb.plan_commands(before, after) == [
-        'set server neutron-server/neutron1 state maint',
-        'set server contrail-api/ctrl2 addr 10.99.0.22 port 8082',
-        'set server contrail-api/ctrl1 state ready',
-        'set server contrail-api/ctrl2 state ready']
-
-
-def test_no_state_and_no_addresses_plans_nothing():
-    view = hb.runtime_view(API)
-    assert hb.plan_commands(view, hb.desired_view(API, None, {})) == []
-
-
-def test_live_values_are_not_part_of_the_compared_views():
-    busy = [dict(s, sessions=40, status='DOWN') for s in API]
-    assert hb.runtime_view(busy) == hb.runtime_view(API)
-
-
-STATE_FILE = "1\n" + HEADER + """3 contrail-api 1 ctrl1 10.99.0.11 2 1 1 1 4 6 3 4 6 0 0 0 - 8082 - 0 0 - - 0
-"""
-
-
-def test_state_file_view():
-    view = hb.state_file_view(STATE_FILE, ['contrail-api/ctrl1', 'contrail-api/ctrl2'])
-    assert view == {'contrail-api/ctrl1': dict(state='maint', address='10.99.0.11', port=8082),
-                    'contrail-api/ctrl2': None}
-    assert hb.state_file_view('', ['contrail-api/ctrl1']) == {'contrail-api/ctrl1': None}
-    assert hb.state_file_view('garbage', ['x/y']) == {'x/y': None}
-
+STAT_HEADER = "# pxname,svname,scur,status,\n"
+BITS = {'ready': 0, 'drain': ADMF_FDRAIN, 'maint': ADMF_FMAINT}
 
 CONFIG = """global
     stats socket /run/haproxy/admin.sock level admin
-
-frontend contrail-api
-    bind *:8082
-    default_backend contrail-api
+    server-state-file /var/lib/haproxy/server-state
 
 backend contrail-api
     balance roundrobin
     server ctrl1 10.99.0.11:8082 check inter 2000
-    server ctrl2 ipv4@10.99.0.12:8082 check
-    #server ctrl3 10.99.0.13:8082 check
 
-listen neutron-server
-    bind *:9696
-    server ctrl1 127.0.0.1 check
+backend neutron-server
+    server neutron1 127.0.0.1:9697
 """
 
 
-def test_config_addresses_and_edit():
-    lines = CONFIG.splitlines(True)
-    keys = ['contrail-api/ctrl1', 'contrail-api/ctrl2', 'neutron-server/ctrl1',
-            'contrail-api/ctrl3']
-    assert hb.config_addresses(lines, keys) == {
-        'contrail-api/ctrl1': dict(address='10.99.0.11', port=8082),
-        'contrail-api/ctrl2': dict(address='10.99.0.12', port=8082),
-        'neutron-server/ctrl1': dict(address='127.0.0.1', port=None),
-        'contrail-api/ctrl3': None}
-    edited = ''.join(hb.edit_config(lines, {'contrail-api/ctrl1': ('10.99.0.21', 8082),
-                                            'contrail-api/ctrl2': ('10.99.0.22', 9100)}))
-    assert '    server ctrl1 10.99.0.21:8082 check inter 2000\n' in edited
-    assert '    server ctrl2 ipv4@10.99.0.22:9100 check\n' in edited
-    assert '    server ctrl1 127.0.0.1 check\n' in edited  # other section untouched
-    assert edited.replace('10.99.0.21', '10.99.0.11').replace(
-        'ipv4@10.99.0.22:9100', 'ipv4@10.99.0.12:8082') == CONFIG
+class FakeHAProxy(HAProxyRuntime):
+    """HAProxy 2.6's runtime API over servers held in memory (``sent`` lists every command)."""
+
+    def __init__(self, address, timeout=10):
+        super(FakeHAProxy, self).__init__(address, timeout)
+        self.servers = {'contrail-api': [self.server('ctrl1', '10.99.0.11', 8082, sessions=3)],
+                        'neutron-server': [self.server('neutron1', '127.0.0.1', 9697)]}
+        self.sent = []
+
+    @staticmethod
+    def server(name, address, port, state='ready', sessions=0):
+        return dict(name=name, address=address, port=port, state=state, sessions=sessions)
+
+    def find(self, key):
+        backend, name = key.split('/', 1)
+        return next((s for s in self.servers.get(backend, []) if s['name'] == name), None)
+
+    def execute(self, command):
+        self.sent.append(command)
+        words = command.split()
+        if command == 'show info':
+            return 'Name: HAProxy\nVersion: 2.6.12-1+deb12u4\n'
+        if command == 'show stat':
+            rows = []
+            for backend, servers in self.servers.items():
+                for srv in servers:
+                    if srv['state'] != 'ready':   # sessions end once no new one comes
+                        srv['sessions'] = max(0, srv['sessions'] - 1)
+                    rows.append('%s,%s,%d,%s,\n' % (backend, srv['name'], srv['sessions'], {
+                        'ready': 'UP', 'drain': 'DRAIN', 'maint': 'MAINT'}[srv['state']]))
+            return STAT_HEADER + ''.join(rows)
+        if words[:3] == ['show', 'servers', 'state']:
+            backends = words[3:] or list(self.servers)
+            if any(b not in self.servers for b in backends):
+                return "Can't find backend.\n"
+            return '1\n' + STATE_HEADER + ''.join(
+                '3 %s %d %s %s 2 %d 1 1 4 6 3 4 6 0 0 0 - %d - 0 0 - - 0\n'
+                % (b, n + 1, s['name'], s['address'], BITS[s['state']], s['port'])
+                for b in backends for n, s in enumerate(self.servers[b])) + '\n'
+        if words[0] == 'add':
+            backend, name = words[2].split('/', 1)
+            address, port = words[3].rsplit(':', 1)
+            self.servers[backend].append(self.server(name, address, int(port), state='maint'))
+            return 'New server registered.\n'
+        srv = self.find(words[2])
+        if srv is None:
+            return 'No such server.\n'
+        if words[0] == 'enable':
+            return ''
+        if words[3] == 'state':
+            srv['state'] = words[4]
+            return ''
+        srv.update(address=words[4], port=int(words[6]))
+        return "IP changed from '...' to '%s' by 'stats socket command'\n" % words[4]
 
 
-@pytest.mark.parametrize('fact, settled', [
-    (srv('b', 's', 'a', state='ready', status='UP'), True),
-    (srv('b', 's', 'a', state='ready', status='UP 1/3'), True),
-    (srv('b', 's', 'a', state='ready', status='no check'), True),
-    (srv('b', 's', 'a', state='ready', status='DOWN'), False),
-    (srv('b', 's', 'a', state='drain', status='DOWN', sessions=0), True),
-    (srv('b', 's', 'a', state='drain', status='DRAIN', sessions=2), False),
-    (srv('b', 's', 'a', state='maint', status='MAINT', sessions=0), True),
-])
-def test_settled(fact, settled):
-    assert hb.settled(fact) is settled
+class FakeModule:
+    def __init__(self, params, check_mode=False):
+        self.check_mode, self._diff = check_mode, True
+        self.params = dict((k, v.get('default'))
+                           for k, v in haproxy_backend.argument_spec().items())
+        self.params.update(params)
+        self.backups = []
+
+    def backup_local(self, path):
+        self.backups.append(path)
+        return path + '.bak'
 
 
-# -- add_addresses: a backend ends on every v2 API server, whatever the counts ---------------
-
-V2 = ['10.99.0.21:8082', '10.99.0.22:8082', '10.99.0.23:8082']
-
-
-def switch_plan(v1_facts, mapping, add, state=None, options=None):
-    """(after view, added, present, commands) of a switch as the northbound role asks it."""
-    wanted = hb.resolve_addresses(mapping, v1_facts)
-    after = hb.desired_view(v1_facts, state, wanted)
-    added, present = hb.plan_additions(add, {'contrail-api': v1_facts}, after, state, options)
-    for new in added:
-        after[hb.key_of(new)] = dict(state=new['state'], address=new['address'], port=new['port'])
-    return after, added, present, hb.plan_commands(hb.runtime_view(v1_facts), after, added)
+@pytest.fixture
+def haproxy(monkeypatch):
+    fake = FakeHAProxy('/run/haproxy/admin.sock')
+    monkeypatch.setattr(haproxy_backend, 'HAProxyRuntime', lambda address, timeout: fake)
+    return fake
 
 
-@pytest.mark.parametrize('v1_count, v2_count', [(1, 3), (2, 3), (3, 3), (3, 1), (3, 2), (1, 1)])
-def test_switch_ends_on_every_v2_server_and_no_v1_one(v1_count, v2_count):
-    v1 = [srv('contrail-api', '10.99.0.1%d' % (n + 1), '10.99.0.1%d' % (n + 1), state='drain')
-          for n in range(v1_count)]
-    mapping = dict((s['address'], V2[n % v2_count]) for n, s in enumerate(v1))
-    after, added, _present, _commands = switch_plan(v1, mapping, V2[:v2_count],
-                                                    options=lambda backend: 'check')
-    ends_on = set('%s:%s' % (v['address'], v['port']) for v in after.values())
-    assert ends_on == set(V2[:v2_count])
-    assert len(added) == max(0, v2_count - v1_count)
-    assert all(v['state'] == 'drain' for v in after.values())  # a frozen backend stays frozen
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / 'haproxy.cfg').write_text(CONFIG)
+    return dict(config_file=str(tmp_path / 'haproxy.cfg'),
+                server_state_file=str(tmp_path / 'server-state'))
 
 
-def test_one_to_three_adds_two_servers_in_the_peers_state_after_the_switch():
-    v1 = [srv('contrail-api', '10.99.0.11', '10.99.0.11', state='drain')]
-    _after, added, present, commands = switch_plan(
-        v1, {'10.99.0.11': V2[0]}, V2, options=lambda backend: 'check inter 2000')
-    assert [(n['server'], n['address'], n['port'], n['state']) for n in added] == [
-        ('10.99.0.22', '10.99.0.22', 8082, 'drain'), ('10.99.0.23', '10.99.0.23', 8082, 'drain')]
-    assert present == ['contrail-api/10.99.0.11']
-    assert commands == [
-        'set server contrail-api/10.99.0.11 addr 10.99.0.21 port 8082',
+SWITCH = dict(backends=['contrail-api'], addresses={'10.99.0.11': '10.99.0.21'},
+              add_addresses=['10.99.0.21:8082', '10.99.0.22:8082'], state='drain')
+
+
+def setters(haproxy):
+    return [c for c in haproxy.sent if not c.startswith('show')]
+
+
+def test_check_mode_reports_the_switch_and_changes_nothing(haproxy, files):
+    result = haproxy_backend.run(FakeModule(dict(SWITCH, **files), check_mode=True))
+    assert result['changed'] and result['haproxy_version'] == '2.6.12-1+deb12u4'
+    assert result['commands'] == [
+        'set server contrail-api/ctrl1 state drain',
+        'set server contrail-api/ctrl1 addr 10.99.0.21 port 8082',
         'add server contrail-api/10.99.0.22 10.99.0.22:8082 check inter 2000',
         'enable health contrail-api/10.99.0.22',
-        'set server contrail-api/10.99.0.22 state drain',
-        'add server contrail-api/10.99.0.23 10.99.0.23:8082 check inter 2000',
-        'enable health contrail-api/10.99.0.23',
-        'set server contrail-api/10.99.0.23 state drain']
+        'set server contrail-api/10.99.0.22 state drain']
+    assert result['persisted'] == dict(server_state_file=True, config_file=True)
+    assert result['diff'] == dict(before=result['before'], after=result['after'])
+    assert setters(haproxy) == []
+    assert open(files['config_file']).read() == CONFIG
+    with pytest.raises(IOError):
+        open(files['server_state_file'])
+    assert [s['server'] for s in result['servers']] == ['ctrl1']     # the live view, unchanged
 
 
-def test_additions_are_idempotent_and_named_apart_from_existing_servers():
-    done = [srv('contrail-api', 'ctrl1', '10.99.0.21'),
-            srv('contrail-api', '10.99.0.22', '10.99.0.22'),
-            srv('contrail-api', '10.99.0.23', '10.99.0.23')]
-    assert switch_plan(done, {'10.99.0.11': V2[0]}, V2)[1:] == (
-        [], ['contrail-api/ctrl1', 'contrail-api/10.99.0.22', 'contrail-api/10.99.0.23'], [])
-    # a name already taken by a server with another address; the state given wins; no options
-    taken = [srv('contrail-api', '10.99.0.22', '10.99.0.21')]
-    _after, added, _present, commands = switch_plan(taken, {}, ['10.99.0.22'], state='maint')
-    assert [(n['server'], n['port']) for n in added] == [('10.99.0.22-2', 8082)]
-    assert commands == ['set server contrail-api/10.99.0.22 state maint',
-                        'add server contrail-api/10.99.0.22-2 10.99.0.22:8082']  # created in maint
+def test_the_switch_is_applied_persisted_waited_for_then_idempotent(haproxy, files):
+    module = FakeModule(dict(SWITCH, backup=True, wait=True, wait_timeout=5,
+                             wait_interval=0.01, **files))
+    result = haproxy_backend.run(module)
+    assert setters(haproxy) == result['commands'] and len(result['commands']) == 5
+    assert result['persisted'] == dict(server_state_file=True, config_file=True)
+    assert result['backup_file'] == files['config_file'] + '.bak'
+    assert module.backups == [files['config_file']]
+    config = open(files['config_file']).read()
+    assert ('    server ctrl1 10.99.0.21:8082 check inter 2000\n'
+            '    server 10.99.0.22 10.99.0.22:8082 check inter 2000\n') in config
+    assert config.replace('10.99.0.21', '10.99.0.11').replace(
+        '    server 10.99.0.22 10.99.0.22:8082 check inter 2000\n', '') == CONFIG
+    # the state file is what HAProxy answers, so a reload keeps the drain
+    assert open(files['server_state_file']).read() == haproxy.execute('show servers state')
+    # waited until the drained server had no session left
+    assert [(s['server'], s['state'], s['sessions']) for s in result['servers']] == [
+        ('ctrl1', 'drain', 0), ('10.99.0.22', 'drain', 0)]
+
+    haproxy.sent[:] = []
+    again = haproxy_backend.run(FakeModule(dict(SWITCH, **files)))
+    assert not again['changed'] and again['commands'] == [] and setters(haproxy) == []
+    assert again['persisted'] == dict(server_state_file=False, config_file=False)
+    assert again['before'] == again['after']
 
 
-def test_additions_need_a_port():
-    with pytest.raises(ValueError, match='no port'):
-        hb.plan_additions(['10.99.0.21'], {'contrail-api': []}, {})
+def test_a_state_file_left_behind_is_written_again_without_any_command(haproxy, files):
+    haproxy.find('contrail-api/ctrl1')['state'] = 'maint'    # set by hand, file not written
+    result = haproxy_backend.run(FakeModule(dict(backends=['contrail-api'], state='maint',
+                                                 server_state_file=files['server_state_file'])))
+    assert result['changed'] and result['commands'] == [] and setters(haproxy) == []
+    assert result['persisted'] == dict(server_state_file=True, config_file=False)
+    assert 'contrail-api 1 ctrl1 10.99.0.11 2 1 ' in open(files['server_state_file']).read()
 
 
-def test_dynamic_options_accepts_what_add_server_accepts():
-    words = 'check inter 2000 fastinter 500 downinter 500 rise 2 fall 3 weight 10 no-tlsv10'.split()
-    assert hb.dynamic_options(words, 'x') == ' '.join(words)
-    assert hb.dynamic_options([], 'x') == ''
-    with pytest.raises(ValueError, match="'cookie'.*add_options"):
-        hb.dynamic_options(['check', 'cookie', 'c1'], 'first server line')
-    with pytest.raises(ValueError, match="'inter'"):
-        hb.dynamic_options(['inter'], 'x')  # a value keyword without its value
-
-
-def test_config_gets_a_server_line_for_each_added_server():
-    lines = CONFIG.splitlines(True)
-    assert hb.config_server_options(lines, 'contrail-api') == ['check', 'inter', '2000']
-    assert hb.config_server_options(lines, 'nope') is None
-    edited = ''.join(hb.edit_config(
-        lines, {'contrail-api/ctrl1': ('10.99.0.21', 8082),
-                'contrail-api/10.99.0.23': ('10.99.0.23', 8082),
-                'neutron-server/n2': ('127.0.0.2', 9697)},
-        {'contrail-api/10.99.0.23': 'check inter 2000', 'neutron-server/n2': ''}))
-    assert ('    server ctrl2 ipv4@10.99.0.12:8082 check\n'
-            '    server 10.99.0.23 10.99.0.23:8082 check inter 2000\n'
-            '    #server ctrl3 10.99.0.13:8082 check\n') in edited
-    assert edited.endswith('    server ctrl1 127.0.0.1 check\n    server n2 127.0.0.2:9697\n')
-    # a line that is already there is not written twice
-    again = hb.edit_config(edited.splitlines(True),
-                           {'contrail-api/10.99.0.23': ('10.99.0.23', 8082)},
-                           {'contrail-api/10.99.0.23': 'check'})
-    assert ''.join(again) == edited
+def test_an_unknown_backend_fails_before_anything_is_sent(haproxy, files):
+    with pytest.raises(haproxy_config.NotFound, match='not found in HAProxy: nope'):
+        haproxy_backend.run(FakeModule(dict(backends=['contrail-api', 'nope'], state='maint')))
+    assert setters(haproxy) == []
+    result = haproxy_backend.run(FakeModule(dict(backends=['contrail-api', 'nope'],
+                                                 state='maint', fail_on_not_found=False)))
+    assert result['not_found'] == ['nope'] and setters(haproxy) == [
+        'set server contrail-api/ctrl1 state maint']

@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager, vrouter
 from ansible_collections.opencontrail.issu.plugins.module_utils import waiter
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import IntrospectError
+from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter_swap as runner
 from ansible_collections.opencontrail.issu.plugins.modules import vrouter_swap
 
 V1, V2 = '3.2.14.0-37', '4.0.3.0-62'
@@ -245,8 +246,8 @@ def host(tmp_path, clock, monkeypatch):
                          nodemgr_conf=str(tmp_path / 'nodemgr.conf'),
                          fact_file=str(tmp_path / 'facts.d' / 'contrail_issu.fact'),
                          log=tmp_path / 'agent.log')
-    monkeypatch.setattr(vrouter_swap, 'AGENT_LOGS', (str(tmp_path / 'agent.log'),))
-    monkeypatch.setattr(vrouter_swap, 'wait_for',
+    monkeypatch.setattr(runner, 'AGENT_LOGS', (str(tmp_path / 'agent.log'),))
+    monkeypatch.setattr(runner, 'wait_for',
                         functools.partial(waiter.wait_for, clock=clock, sleep=clock.sleep))
     monkeypatch.setattr(vrouter, 'introspect_client', lambda *a, **k: FakeIntrospect(compute))
     monkeypatch.setattr(vrouter, 'which', lambda name: '/usr/local/sbin/%s' % name,
@@ -264,19 +265,18 @@ def swap(compute, check_mode=False, **params):
                        nodemgr_conf=compute.paths['nodemgr_conf'],
                        fact_file=compute.paths['fact_file']), **params)
     module = FakeModule(compute, params, check_mode)
-    runner = vrouter_swap.Swap(module)
-    if hasattr(runner, 'run_cmd'):
-        runner.run_cmd.clock = compute.clock
+    swapper = runner.Swap(module)
+    swapper.run_cmd.clock = compute.clock
     started = compute.clock()
     try:
-        result = runner.run()
-    except vrouter_swap.StepFailed as exc:
+        result = swapper.run()
+    except runner.StepFailed as exc:
         try:
-            runner.fail(exc.step, str(exc), list(PACKAGES) + list(runner.wanted), **exc.details)
+            swapper.fail(exc.step, str(exc), list(PACKAGES) + list(swapper.wanted), **exc.details)
         except Failed as failed:
             result = failed.result
     finally:
-        runner.release()
+        swapper.release()
     result['fake_seconds'] = compute.clock() - started
     return result
 
