@@ -1,15 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2024, opencontrail.issu developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Start, stop and inspect Contrail's role services, whichever way the host runs them.
+"""Start, stop and inspect Contrail's services, whichever way the host runs them.
 
-Contrail 3.2 (and 4.0 on trusty) runs one supervisord per role behind an init service,
-``supervisor-<role>`` (``service supervisor-vrouter stop``), whose programs are reached with
-``supervisorctl -s unix:///var/run/supervisord_<role>.sock``. 4.0 on xenial has one systemd
-unit per daemon (``contrail-vrouter-agent``, ``contrail-vrouter-nodemgr``). Modules say what
-they want (stop the vRouter, restart the nodemgr, SIGHUP the agent); this file knows how.
+Three shapes of service manager:
 
-Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stderr)``.
+- **supervisor** - Contrail 3.2 (and 4.0 on trusty) runs one supervisord per role behind an
+  init service, ``supervisor-<role>`` (``service supervisor-vrouter stop``), whose programs are
+  reached with ``supervisorctl -s unix:///var/run/supervisord_<role>.sock``;
+- **systemd** - 4.0 on xenial has one unit per daemon (``contrail-vrouter-agent``);
+- **container** - Contrail 4.x-21.x deployers run the daemons in docker or podman containers
+  (``config_schema_1``, ``control_control_1``), driven with the runtime's CLI found on PATH.
+
+Each shape has a client for named services (:class:`SupervisorCtl`, :class:`Systemctl`,
+:class:`ContainerCli`) that reads their states, plans a verb as a typed
+:class:`~service_actions.ServiceAction` (``action(verb, *names)``) and runs it (``act``), and a
+role class (:class:`SupervisorRole`, :class:`SystemdRole`, :class:`ContainerRole`) for what a
+module wants of a whole role (stop the vRouter, restart the nodemgr, SIGHUP the agent).
+:func:`detect` tells the shape once; :func:`converge` turns a wanted state of named services
+into actions. Modules run no manager command themselves.
+
+Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stderr)``, always by
+:func:`~service_actions.run_checked`.
 """
 
 from __future__ import annotations
@@ -17,10 +29,23 @@ from __future__ import annotations
 __metaclass__ = type
 
 import os
+import shutil
 import time
 
-KINDS = ('supervisor', 'systemd')
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
+    Command,
+    ServiceAction,
+    ServiceError,
+    run_checked,
+)
+
+KINDS = ('supervisor', 'systemd', 'container')
+#: What ``auto`` looks for unless the caller says which shapes it supports: a module that
+#: installs packages must not mistake a container host for one it can upgrade.
+AUTO_KINDS = ('supervisor', 'systemd')
 SUPERVISOR_SOCKET_DIRS = ('/var/run', '/tmp')
+#: The main supervisord (3.2's ``service supervisor``, /etc/supervisor/conf.d).
+MAIN_SUPERVISOR_SOCKET = '/var/run/supervisor.sock'
 #: Units of a role on systemd hosts (4.0 on xenial, contrail-status' unit lists). The first
 #: names the role when detecting it (contrail-api is a template, contrail-api@N).
 SYSTEMD_UNITS = {
@@ -28,19 +53,31 @@ SYSTEMD_UNITS = {
     'config': ('contrail-schema', 'contrail-svc-monitor', 'contrail-device-manager',
                'contrail-config-nodemgr'),
     'control': ('contrail-control', 'contrail-named', 'contrail-dns', 'contrail-control-nodemgr'),
+    'issu': ('contrail-issu-run-sync',),
 }
-
-
-class ServiceError(Exception):
-    """A service command failed, or the host's service manager is not one we know."""
-
-    def __init__(self, message, cmd=None, rc=None, output=''):
-        super(ServiceError, self).__init__(message)
-        self.cmd, self.rc, self.output = cmd, rc, output
-
-    def to_dict(self):
-        return dict(msg=str(self), cmd=self.cmd, rc=self.rc,
-                    output_lines=(self.output or '').splitlines()[-20:])
+#: Containers of a role on container hosts, by the program each one runs (docker-compose
+#: names of tf-ansible-deployer / contrail-kolla: ``<role>_<service>_1``). The first names the
+#: role when detecting it; another deployer's names are given to :class:`ContainerRole`.
+CONTAINERS = {
+    'vrouter': (('contrail-vrouter-agent', 'vrouter_vrouter-agent_1'),
+                ('contrail-vrouter-nodemgr', 'vrouter_nodemgr_1')),
+    'config': (('contrail-schema', 'config_schema_1'),
+               ('contrail-svc-monitor', 'config_svcmonitor_1'),
+               ('contrail-device-manager', 'config_devicemgr_1'),
+               ('contrail-config-nodemgr', 'config_nodemgr_1')),
+    'control': (('contrail-control', 'control_control_1'), ('contrail-named', 'control_named_1'),
+                ('contrail-dns', 'control_dns_1'), ('contrail-control-nodemgr', 'control_nodemgr_1')),
+}
+#: Container runtimes, in the order they are looked for on PATH.
+CONTAINER_RUNTIMES = ('docker', 'podman')
+#: States (as ``states()`` gives them) in which a service is running or about to: supervisor
+#: keeps trying a BACKOFF program; systemd's activating/reloading and a restarting container
+#: are on their way up.
+ACTIVE_STATES = {
+    'supervisor': ('RUNNING', 'STARTING', 'BACKOFF'),
+    'systemd': ('RUNNING', 'ACTIVATING', 'RELOADING'),
+    'container': ('RUNNING', 'RESTARTING'),
+}
 
 
 class GaveUp(Exception):
@@ -69,6 +106,7 @@ GAVE_UP_STATES = {
                             'startretries times in a row)'},
     'systemd': {'FAILED': 'systemd marked the unit failed (its process exited with an error '
                           'and it is not restarted)'},
+    'container': {'DEAD': 'the runtime could not stop or remove the container cleanly'},
 }
 #: States that mean the same once they last ``SETTLE_SECONDS``: supervisor restarts an EXITED
 #: program with autorestart (true, or unexpected with an unexpected exit code) on its next
@@ -81,6 +119,8 @@ SETTLED_STATES = {
                              'or autorestart=unexpected and an expected exit code)',
                    'STOPPED': 'it is stopped and supervisor does not start it'},
     'systemd': {'INACTIVE': 'its process ended and systemd does not restart it'},
+    'container': {'EXITED': 'its process ended and its restart policy does not start it again',
+                  'ABSENT': 'there is no such container'},
 }
 SETTLE_SECONDS = 3.0
 #: How often a wait asks the manager, and how long after the start it first asks: supervisor
@@ -139,25 +179,46 @@ class GiveUpWatch:
 
 
 class SupervisorCtl:
-    """``supervisorctl`` on one socket (any supervisord: a role's, or run-sync's own).
+    """``supervisorctl`` on one socket (any supervisord: a role's, the main one, supervisord_issu).
 
     The one supervisorctl client of the collection; rc 1-3 and 7 are states, not failures
     (supervisorctl status answers 3 when a program is not RUNNING); an ERROR line, a refused
-    connection or a missing socket is a ServiceError.
+    connection or a missing socket is a ServiceError. Verbs: start, stop, restart, reread,
+    update (``update`` re-adds the programs whose file changed: it starts them when autostart).
     """
+
+    kind = 'supervisor'
+    OK_CODES = (0, 1, 2, 3, 7)
 
     def __init__(self, runner, socket):
         self.runner, self.socket = runner, socket
 
+    def command(self, *args):
+        return ['supervisorctl', '-s', 'unix://%s' % self.socket] + list(args)
+
     def ctl(self, *args):
-        cmd = ['supervisorctl', '-s', 'unix://%s' % self.socket] + list(args)
-        rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
-        text = (out or '') + (err or '')
-        if rc not in (0, 1, 2, 3, 7) or 'ERROR' in text or 'refused connection' in text \
-                or 'no such file' in text:
-            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc, text.strip()[-300:]),
-                               cmd=' '.join(cmd), rc=rc, output=text)
-        return text
+        _rc, out, err = run_checked(self.runner, self.command(*args), self.OK_CODES,
+                                    failure=_supervisorctl_failed)
+        return out + err
+
+    def describe(self, verb, *names):
+        return ' '.join(['supervisorctl', verb] + list(names))
+
+    def act(self, verb, *names):
+        """Run a verb; stopping a program that is not running is what was asked."""
+        try:
+            self.ctl(verb, *names)
+        except ServiceError as exc:
+            if verb != 'stop' or 'not running' not in exc.output:
+                raise
+
+    def action(self, verb, *names):
+        return ServiceAction(self, verb, *names)
+
+    def load(self, *names):
+        """The actions that make supervisord read changed program files and apply them (only
+        to ``names`` when given, so no other program is restarted)."""
+        return [self.action('reread'), self.action('update', *names)]
 
     def answers(self):
         """True when a supervisord listens on the socket."""
@@ -169,8 +230,12 @@ class SupervisorCtl:
             return False
         return True
 
-    def states(self):
-        return parse_supervisorctl_status(self.ctl('status'))
+    def states(self, names=None):
+        """{program: STATE} of every program, or of ``names`` (UNKNOWN when not loaded)."""
+        states = parse_supervisorctl_status(self.ctl('status'))
+        return states if names is None else dict((n, states.get(n, 'UNKNOWN')) for n in names)
+
+    report = states
 
     def pid(self, name):
         try:
@@ -179,31 +244,52 @@ class SupervisorCtl:
             return 0
         return int(text) if text.isdigit() else 0
 
+    def signal(self, name, signal='HUP'):
+        self.ctl('signal', signal, name)
+
+    def enabled(self, name):
+        raise ServiceError('supervisor starts %s by the autostart of its program file, not by '
+                           'a command: edit the file' % name)
+
+
+def _supervisorctl_failed(_rc, out, err):
+    text = out + err
+    return 'ERROR' in text or 'refused connection' in text or 'no such file' in text
+
 
 class Systemctl:
-    """``systemctl`` for named units: the one systemd client of the collection."""
+    """``systemctl`` for named units: the one systemd client of the collection. Verbs: start,
+    stop, restart, enable, disable."""
+
+    kind = 'systemd'
 
     def __init__(self, runner):
         self.runner = runner
 
+    def command(self, *args):
+        return ['systemctl'] + list(args)
+
+    def run(self, *args, ok_codes=(0,)):
+        """``systemctl <args>``; another exit than ``ok_codes`` is a ServiceError with the output."""
+        return run_checked(self.runner, self.command(*args), ok_codes)[1]
+
     def query(self, verb, unit):
         """``is-active`` / ``is-enabled`` answer of one unit (``unknown`` when it has none)."""
-        _rc, out, _err = self.runner(['systemctl', verb, unit], environ_update={'LC_ALL': 'C'})
-        return (out or '').strip() or 'unknown'
+        return self.run(verb, unit, ok_codes=None).strip() or 'unknown'
 
     def main_pid(self, unit):
-        _rc, out, _err = self.runner(['systemctl', 'show', '-p', 'MainPID', '--value', unit],
-                                     environ_update={'LC_ALL': 'C'})
-        text = (out or '').strip()
+        text = self.run('show', '-p', 'MainPID', '--value', unit, ok_codes=None).strip()
         return int(text) if text.isdigit() else 0
+
+    pid = main_pid
 
     def installed(self, unit, exists=os.path.exists):
         """The unit file exists under a running systemd."""
         if not exists('/run/systemd/system'):
             return False
-        rc, out, _err = self.runner(['systemctl', 'list-unit-files', '%s.service' % unit],
-                                    environ_update={'LC_ALL': 'C'})
-        return rc == 0 and unit in (out or '')
+        rc, out, _err = run_checked(self.runner, self.command('list-unit-files', '%s.service' % unit),
+                                    ok_codes=None)
+        return rc == 0 and unit in out
 
     def active_states(self, units):
         """{unit: is-active answer} of several units in one call (is-active exits 3 when one
@@ -211,32 +297,185 @@ class Systemctl:
         states = self.run('is-active', *units, ok_codes=range(0, 5)).split()
         return dict(zip(units, states + ['unknown'] * (len(units) - len(states))))
 
-    def run(self, *args, ok_codes=(0,)):
-        """``systemctl <args>``; another exit than ``ok_codes`` is a ServiceError with the output."""
-        cmd = ['systemctl'] + list(args)
-        rc, out, err = self.runner(cmd, environ_update={'LC_ALL': 'C'})
-        if rc not in ok_codes:
-            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc,
-                                                          (err or out or '').strip()[-300:]),
-                               cmd=' '.join(cmd), rc=rc, output=(out or '') + (err or ''))
-        return out
+    report = active_states
+
+    def states(self, names):
+        """{unit: RUNNING, or its is-active answer in capitals}."""
+        return dict((unit, 'RUNNING' if state == 'active' else state.upper())
+                    for unit, state in self.active_states(list(names)).items())
+
+    def enabled(self, unit):
+        return self.query('is-enabled', unit) == 'enabled'
+
+    def describe(self, verb, *names):
+        return ' '.join(self.command(verb, *names))
+
+    def act(self, verb, *names):
+        self.run(verb, *names)
+
+    def action(self, verb, *names):
+        return ServiceAction(self, verb, *names)
+
+    def signal(self, unit, signal='HUP'):
+        self.run('kill', '--signal=%s' % signal, '--kill-who=main', unit)
+
+
+class ContainerCli:
+    """The docker or podman CLI for named containers. Verbs: start, stop, restart, and enable /
+    disable, which set the restart policy (``restart_policy``, Contrail's compose files say
+    ``always``; ``no``): the runtime then starts the container with itself, or does not."""
+
+    kind = 'container'
+    INSPECT_FORMAT = '{{.State.Status}} {{.State.Pid}} {{.HostConfig.RestartPolicy.Name}}'
+    VERBS = {'start': ('start',), 'stop': ('stop',), 'restart': ('restart',)}
+
+    def __init__(self, runner, runtime, restart_policy='always'):
+        self.runner, self.runtime, self.restart_policy = runner, runtime, restart_policy
+        self.name = os.path.basename(runtime)
+
+    def command(self, verb, *names):
+        if verb == 'enable':
+            args = ('update', '--restart=%s' % self.restart_policy)
+        elif verb == 'disable':
+            args = ('update', '--restart=no')
+        elif verb in self.VERBS:
+            args = self.VERBS[verb]
+        else:
+            raise ServiceError('%s: no %r verb for containers (start, stop, restart, enable, '
+                               'disable)' % (self.name, verb))
+        return [self.runtime] + list(args) + list(names)
+
+    def describe(self, verb, *names):
+        return ' '.join([self.name] + self.command(verb, *names)[1:])
+
+    def act(self, verb, *names):
+        run_checked(self.runner, self.command(verb, *names))
+
+    def action(self, verb, *names):
+        self.command(verb, *names)                      # a verb it has not is an error now
+        return ServiceAction(self, verb, *names)
+
+    def inspect(self, name):
+        """dict(status, pid, restart) of a container, None when there is none of that name."""
+        rc, out, _err = run_checked(
+            self.runner, [self.runtime, 'inspect', '--format', self.INSPECT_FORMAT, name],
+            ok_codes=None, failure=_inspect_failed)
+        if rc != 0:
+            return None
+        fields = out.strip().split()
+        fields += [''] * (3 - len(fields))
+        return dict(status=fields[0].lower() or 'unknown',
+                    pid=int(fields[1]) if fields[1].isdigit() else 0, restart=fields[2])
+
+    def exists(self, name):
+        return self.inspect(name) is not None
+
+    def report(self, names):
+        """{container: the runtime's status (running, exited, ...), absent when there is none}."""
+        return dict((name, (self.inspect(name) or dict(status='absent'))['status'])
+                    for name in names)
+
+    def states(self, names):
+        return dict((name, status.upper()) for name, status in self.report(names).items())
+
+    def pid(self, name):
+        seen = self.inspect(name)
+        return seen['pid'] if seen and seen['status'] == 'running' else 0
+
+    def enabled(self, name):
+        seen = self.inspect(name)
+        return bool(seen) and seen['restart'] not in ('', 'no')
+
+    def signal(self, name, signal='HUP'):
+        run_checked(self.runner, [self.runtime, 'kill', '--signal=%s' % signal, name])
+
+
+def _inspect_failed(rc, out, err):
+    """Only "no such container" is an answer of a failing inspect (docker rc 1, podman 125)."""
+    return rc != 0 and 'no such' not in (out + err).lower()
+
+
+def find_runtime(find=shutil.which):
+    """The path of the first container runtime on PATH, or None."""
+    return next((path for path in (find(name) for name in CONTAINER_RUNTIMES) if path), None)
+
+
+def pidof(runner, name):
+    """A process' pid by its name, however it was started (0 when none)."""
+    _rc, out, _err = run_checked(runner, ['pidof', '-s', name], ok_codes=None)
+    return int(out.strip()) if out.strip().isdigit() else 0
+
+
+class Supervisord:
+    """One supervisord: its client, and the action that starts it when it does not answer."""
+
+    def __init__(self, ctl, start):
+        self.ctl, self.start = ctl, start
+
+
+def main_supervisord(runner):
+    """The host's main supervisord (3.2: ``service supervisor``, programs in /etc/supervisor/conf.d)."""
+    return Supervisord(SupervisorCtl(runner, MAIN_SUPERVISOR_SOCKET),
+                       Command(runner, ['service', 'supervisor', 'start'], starts=True))
+
+
+def program_supervisord(runner, program, socket):
+    """A supervisord run as a program of the main one (4.x on trusty: ``supervisord_issu``)."""
+    main = SupervisorCtl(runner, MAIN_SUPERVISOR_SOCKET)
+    return Supervisord(SupervisorCtl(runner, socket),
+                       Command(runner, main.command('start', program), starts=True))
+
+
+def converge(client, names, running=None, enabled=None):
+    """The actions that bring named services to a wanted state, in order, per service:
+    enable/disable (the manager starts it by itself, at boot or after an exit, or not), then
+    start/stop. None leaves that part as it is. Nothing when they are as wanted."""
+    states = client.states(list(names)) if running is not None and names else {}
+    active_states = ACTIVE_STATES[client.kind]
+    actions = []
+    for name in names:
+        if enabled is not None and client.enabled(name) != enabled:
+            actions.append(client.action('enable' if enabled else 'disable', name))
+        if running is not None and (states.get(name) in active_states) != running:
+            actions.append(client.action('start' if running else 'stop', name))
+    return actions
 
 
 class RoleService:
-    """Common part: run a command, raise ServiceError with its output on failure."""
+    """What modules want of a role, whatever runs it; ``client`` reaches its named services."""
 
     kind = None
 
     def __init__(self, runner, role):
         self.runner, self.role = runner, role
 
-    def _run(self, args, ok_codes=(0,)):
-        rc, out, err = self.runner(args, environ_update={'LC_ALL': 'C'})
-        if rc not in ok_codes:
-            detail = (err or out or '').strip()[-300:]
-            raise ServiceError('%s failed (rc=%s): %s' % (' '.join(args), rc, detail),
-                               cmd=' '.join(args), rc=rc, output=(out or '') + (err or ''))
-        return rc, out
+    @property
+    def client(self):
+        raise NotImplementedError
+
+    def name_of(self, program):
+        """The name the manager knows the program by."""
+        return program
+
+    def restart_program(self, program):
+        self.client.act('restart', self.name_of(program))
+
+    def stop_program(self, program):
+        """Stop one program; one that is already stopped is what was asked."""
+        self.client.act('stop', self.name_of(program))
+
+    def signal_program(self, program, signal='HUP'):
+        self.client.signal(self.name_of(program), signal)
+
+    def pid(self, program):
+        """The program's pid as the manager knows it (0 when not running)."""
+        return self.client.pid(self.name_of(program))
+
+    def status(self):
+        programs = self.programs()
+        running = any(state == 'RUNNING' for state in programs.values())
+        return dict(manager=self.kind, service=self.service,
+                    state='running' if running else 'stopped', programs=programs)
 
 
 class SupervisorRole(RoleService):
@@ -248,44 +487,37 @@ class SupervisorRole(RoleService):
     def service(self):
         return 'supervisor-%s' % self.role
 
+    @property
+    def client(self):
+        return SupervisorCtl(self.runner, self.socket())
+
+    @property
+    def supervisord(self):
+        return Supervisord(self.client, Command(self.runner, ['service', self.service, 'start'],
+                                                starts=True))
+
     def socket(self, exists=os.path.exists):
         name = 'supervisord_%s.sock' % self.role
         paths = [os.path.join(d, name) for d in SUPERVISOR_SOCKET_DIRS]
         return next((p for p in paths if exists(p)), paths[0])
 
     def is_running(self):
-        rc, _out = self._run(['service', self.service, 'status'], ok_codes=(0, 1, 2, 3, 4))
+        rc, _out, _err = run_checked(self.runner, ['service', self.service, 'status'],
+                                     ok_codes=(0, 1, 2, 3, 4))
         return rc == 0
 
     def start(self):
-        self._run(['service', self.service, 'start'])
+        run_checked(self.runner, ['service', self.service, 'start'])
 
     def stop(self):
-        self._run(['service', self.service, 'stop'])
+        run_checked(self.runner, ['service', self.service, 'stop'])
 
     def programs(self):
         """{program: supervisor state} ({} when supervisord does not answer)."""
         try:
-            return SupervisorCtl(self.runner, self.socket()).states()
+            return self.client.states()
         except ServiceError:
             return {}
-
-    def restart_program(self, program):
-        self._ctl('restart', program)
-
-    def stop_program(self, program):
-        """Stop one program; one that is already stopped is what was asked."""
-        try:
-            self._ctl('stop', program)
-        except ServiceError as exc:
-            if 'not running' not in exc.output:
-                raise
-
-    def signal_program(self, program, signal='HUP'):
-        self._ctl('signal', signal, program)
-
-    def _ctl(self, *args):
-        SupervisorCtl(self.runner, self.socket()).ctl(*args)
 
     def status(self):
         running = self.is_running()
@@ -304,66 +536,120 @@ class SystemdRole(RoleService):
         return SYSTEMD_UNITS.get(self.role, ())
 
     @property
-    def systemctl(self):
+    def service(self):
+        return ', '.join(self.units)
+
+    @property
+    def client(self):
         return Systemctl(self.runner)
 
     def is_running(self):
-        return any(state == 'active' for state in self._states().values())
-
-    def _states(self):
-        return self.systemctl.active_states(self.units)
+        return any(state == 'RUNNING' for state in self.programs().values())
 
     def start(self):
-        self.systemctl.run('start', *self.units)
+        self.client.act('start', *self.units)
 
     def stop(self):
-        self.systemctl.run('stop', *self.units)
+        self.client.act('stop', *self.units)
 
     def programs(self):
-        return dict((unit, 'RUNNING' if state == 'active' else state.upper())
-                    for unit, state in self._states().items())
-
-    def restart_program(self, program):
-        self.systemctl.run('restart', program)
-
-    def stop_program(self, program):
-        self.systemctl.run('stop', program)
-
-    def signal_program(self, program, signal='HUP'):
-        self.systemctl.run('kill', '--signal=%s' % signal, '--kill-who=main', program)
-
-    def status(self):
-        programs = self.programs()
-        running = any(state == 'RUNNING' for state in programs.values())
-        return dict(manager=self.kind, service=', '.join(self.units),
-                    state='running' if running else 'stopped', programs=programs)
+        return self.client.states(self.units)
 
 
-def detect(runner, role, which='auto', exists=os.path.exists):
-    """The role's service manager: 'supervisor', 'systemd', or 'auto' (what the host has).
+class ContainerRole(RoleService):
+    """One container per daemon of the role, run by docker or podman (``runtime``).
 
-    ``auto`` prefers the supervisor init service when the host has one for the role (3.2 and
-    4.0/trusty), and systemd when the role's units are installed under a running systemd.
+    ``containers`` maps each program to its container (default :data:`CONTAINERS`); a name
+    that is not a known program is taken as a container name.
     """
-    if which == 'auto':
-        which = _detect_kind(runner, role, exists)
-    if which == 'supervisor':
+
+    kind = 'container'
+
+    def __init__(self, runner, role, runtime, containers=None):
+        super(ContainerRole, self).__init__(runner, role)
+        self.runtime = runtime
+        self.containers = dict(containers if containers is not None else CONTAINERS.get(role, ()))
+
+    @property
+    def service(self):
+        return ', '.join(self.containers.values())
+
+    @property
+    def client(self):
+        return ContainerCli(self.runner, self.runtime)
+
+    def name_of(self, program):
+        return self.containers.get(program, program)
+
+    def is_running(self):
+        return any(state == 'RUNNING' for state in self.programs().values())
+
+    def start(self):
+        self.client.act('start', *self.containers.values())
+
+    def stop(self):
+        self.client.act('stop', *self.containers.values())
+
+    def programs(self):
+        """{program: container state in capitals (RUNNING, EXITED, ABSENT...)}."""
+        states = self.client.states(list(self.containers.values()))
+        return dict((program, states[name]) for program, name in self.containers.items())
+
+
+def detect_kind(runner, role, which='auto', exists=os.path.exists, kinds=AUTO_KINDS,
+                otherwise=None, find=shutil.which):
+    """The shape of service manager that runs the role: ``which`` itself, or for ``auto`` the
+    first of ``kinds`` the host has for it - supervisor when it has the role's init service or
+    supervisord conf (3.2, 4.0/trusty), systemd when the role's first unit is installed under a
+    running systemd, container when a runtime is on PATH and the role's first container exists.
+    ``otherwise`` is the answer when none is found (else a ServiceError says what was looked for).
+    """
+    if which != 'auto':
+        if which not in KINDS:
+            raise ServiceError('unknown service manager %r (%s or auto)' % (which, ', '.join(KINDS)))
+        return which
+    probes = dict(supervisor=_has_supervisor, systemd=_has_systemd, container=_has_containers)
+    for kind in kinds:
+        if probes[kind](runner, role, exists, find):
+            return kind
+    if otherwise:
+        return otherwise
+    looked_for = dict(
+        supervisor='no supervisor-%s init service or supervisord_%s.conf' % (role, role),
+        systemd='no systemd unit %s' % (SYSTEMD_UNITS.get(role) or ('?',))[0],
+        container='no %s container on %s' % ((CONTAINERS.get(role) or (('?', '?'),))[0][1],
+                                             ' or '.join(CONTAINER_RUNTIMES)))
+    raise ServiceError('cannot tell how this host runs the %s role: %s'
+                       % (role, ', and '.join(looked_for[kind] for kind in kinds)))
+
+
+def detect(runner, role, which='auto', exists=os.path.exists, kinds=AUTO_KINDS, find=shutil.which):
+    """The role's service (a :class:`RoleService`) for ``which`` ('supervisor', 'systemd',
+    'container', or 'auto': see :func:`detect_kind`)."""
+    kind = detect_kind(runner, role, which, exists, kinds, find=find)
+    if kind == 'supervisor':
         return SupervisorRole(runner, role)
-    if which == 'systemd':
+    if kind == 'systemd':
         return SystemdRole(runner, role)
-    raise ServiceError('unknown service manager %r (supervisor, systemd or auto)' % which)
+    runtime = find_runtime(find)
+    if not runtime:
+        raise ServiceError('no container runtime (%s) on PATH' % ' or '.join(CONTAINER_RUNTIMES))
+    return ContainerRole(runner, role, runtime)
 
 
-def _detect_kind(runner, role, exists):
-    if exists('/etc/init.d/supervisor-%s' % role) or \
-            exists('/etc/contrail/supervisord_%s.conf' % role):
-        return 'supervisor'
+def _has_supervisor(_runner, role, exists, _find):
+    return exists('/etc/init.d/supervisor-%s' % role) or \
+        exists('/etc/contrail/supervisord_%s.conf' % role)
+
+
+def _has_systemd(runner, role, exists, _find):
     units = SYSTEMD_UNITS.get(role, ())
-    if units and Systemctl(runner).installed(units[0], exists):
-        return 'systemd'
-    raise ServiceError('cannot tell how this host runs the %s role: no supervisor-%s init '
-                       'service or supervisord_%s.conf, and no systemd unit %s'
-                       % (role, role, role, units[0] if units else '?'))
+    return bool(units) and Systemctl(runner).installed(units[0], exists)
+
+
+def _has_containers(runner, role, _exists, find):
+    runtime, containers = find_runtime(find), CONTAINERS.get(role, ())
+    return bool(runtime and containers) and ContainerCli(runner, runtime).exists(containers[0][1])
 
 
 def parse_supervisorctl_status(out):

@@ -106,18 +106,16 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text, write_atomic
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
+from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
     ServiceError,
-    SupervisorCtl,
-    SupervisorRole,
-    Systemctl,
-    detect,
+    WriteFile,
+    carry_out,
+    diffs_of,
 )
 
 NODEMGR = 'contrail-config-nodemgr'
-#: Supervisor states in which a program is (or is about to be) running.
-ACTIVE_STATES = ('RUNNING', 'STARTING', 'BACKOFF')
 
 
 def section_of(service):
@@ -125,107 +123,41 @@ def section_of(service):
     return '%s:%s' % (kind, service)
 
 
-class SupervisorHold:
-    """Hold/release through the .ini files and the supervisor-config socket."""
-
-    kind = 'supervisor'
-
-    def __init__(self, module, services):
-        self.module, self.services = module, services
-        self.ctl = SupervisorCtl(module.run_command, SupervisorRole(module.run_command, 'config').socket())
-        self.diffs = []
-
-    def ini_path(self, service):
-        return os.path.join(self.module.params['ini_dir'], '%s.ini' % service)
-
-    def plan_file(self, service, held):
-        """(path, before, after) of the service's .ini with autostart/autorestart set."""
-        path = self.ini_path(service)
-        before = read_text(path)
-        if ('[%s]' % section_of(service)) not in before:
-            raise ServiceError('%s has no [%s] section: is %s installed on this node?'
-                               % (path, section_of(service), service))
-        value = 'false' if held else 'true'
-        after, _keys = apply_edits(before, [(section_of(service), 'autostart', value),
-                                            (section_of(service), 'autorestart', value)])
-        return path, before, after
-
-    def apply(self, held, check_mode):
-        """Edit the .ini files that differ, load them, stop/start what `update` does not."""
-        actions, changed_files = [], []
-        for service in self.services:
-            path, before, after = self.plan_file(service, held)
-            if before != after:
-                changed_files.append((service, path, after))
-                actions.append('edit %s' % path)
-                self.diffs.append(dict(before_header=path, after_header=path,
-                                       before=before, after=after))
-        if changed_files:
-            # `update` re-adds each changed program: it stays stopped when held (autostart
-            # false) and starts when released.
-            actions += ['supervisorctl reread', 'supervisorctl update %s'
-                        % ' '.join(service for service, _p, _t in changed_files)]
-        edited = set(service for service, _p, _t in changed_files)
-        states = self.ctl.states()
-        for service in self.services:
-            if service in edited:
-                continue
-            active = states.get(service) in ACTIVE_STATES
-            if held and active:
-                actions.append('supervisorctl stop %s' % service)
-            elif not held and not active:
-                actions.append('supervisorctl start %s' % service)
-        if not check_mode:
-            self._run(actions, changed_files)
-        return actions
-
-    def _run(self, actions, changed_files):
-        for _service, path, text in changed_files:
-            write_atomic(path, text)
-        for action in actions:
-            if action.startswith('supervisorctl '):
-                self.ctl.ctl(*action.split()[1:])
-
-    def states(self):
-        states = self.ctl.states()
-        return dict((s, states.get(s, 'UNKNOWN')) for s in self.services)
+def ini_path(ini_dir, service):
+    return os.path.join(ini_dir, '%s.ini' % service)
 
 
-class SystemdHold:
-    """Hold/release with systemctl disable+stop / enable+start."""
-
-    kind = 'systemd'
-    diffs = ()
-
-    def __init__(self, module, services):
-        self.module, self.services = module, services
-        self.systemctl = Systemctl(module.run_command)
-
-    def apply(self, held, check_mode):
-        actions = []
-        for unit in self.services:
-            enabled = self.systemctl.query('is-enabled', unit) == 'enabled'
-            active = self.systemctl.query('is-active', unit) in ('active', 'activating')
-            if held:
-                actions += ['systemctl disable %s' % unit] if enabled else []
-                actions += ['systemctl stop %s' % unit] if active else []
-            else:
-                actions += ['systemctl enable %s' % unit] if not enabled else []
-                actions += ['systemctl start %s' % unit] if not active else []
-        if not check_mode:
-            for action in actions:
-                self.systemctl.run(*action.split()[1:])
-        return actions
-
-    def states(self):
-        return dict((unit, self.systemctl.query('is-active', unit)) for unit in self.services)
+def plan_file(ini_dir, service, held):
+    """The edit of the service's .ini with autostart/autorestart set (may change nothing)."""
+    path = ini_path(ini_dir, service)
+    before = read_text(path)
+    if ('[%s]' % section_of(service)) not in before:
+        raise ServiceError('%s has no [%s] section: is %s installed on this node?'
+                           % (path, section_of(service), service))
+    value = 'false' if held else 'true'
+    after, _keys = apply_edits(before, [(section_of(service), 'autostart', value),
+                                        (section_of(service), 'autorestart', value)])
+    return WriteFile(path, before, after, verb='edit')
 
 
-def pick(module, services):
-    which = module.params['manager']
-    if which == 'auto':
-        which = detect(module.run_command, 'config').kind
-    return SupervisorHold(module, services) if which == 'supervisor' else SystemdHold(module, services)
+def plan_supervisor(ctl, ini_dir, services, held):
+    """Edit the .ini files that differ, load them, stop/start what `update` does not."""
+    edits = [(service, plan_file(ini_dir, service, held)) for service in services]
+    edits = [(service, edit) for service, edit in edits if edit.changes]
+    edited = [service for service, _edit in edits]
+    # `update` re-adds each changed program: it stays stopped when held (autostart false) and
+    # starts when released.
+    actions = [edit for _service, edit in edits] + (ctl.load(*edited) if edited else [])
+    others = [service for service in services if service not in edited]
+    return actions + service_manager.converge(ctl, others, running=not held)
+
+
+def plan(svc, ini_dir, services, held):
+    """The actions that hold (or release) the services under the role's manager: with
+    supervisor through the program files, else disabled and stopped (enabled and started)."""
+    if svc.kind == 'supervisor':
+        return plan_supervisor(svc.client, ini_dir, services, held)
+    return service_manager.converge(svc.client, services, running=not held, enabled=not held)
 
 
 def main():
@@ -242,14 +174,14 @@ def main():
         services.append(NODEMGR)
     result = dict(changed=False)
     try:
-        hold = pick(module, services)
-        actions = hold.apply(module.params['state'] == 'held', module.check_mode)
-        result.update(manager=hold.kind, actions=actions, changed=bool(actions),
-                      services=hold.states())
+        svc = service_manager.detect(module.run_command, 'config', module.params['manager'])
+        actions = plan(svc, module.params['ini_dir'], services, module.params['state'] == 'held')
+        result.update(manager=svc.kind, actions=carry_out(actions, module.check_mode),
+                      changed=bool(actions), services=svc.client.report(services))
     except (ServiceError, OSError) as exc:
         module.fail_json(msg=to_native(exc), **result)
-    if module._diff and hold.diffs:
-        result['diff'] = list(hold.diffs)
+    if module._diff and diffs_of(actions):
+        result['diff'] = diffs_of(actions)
     module.exit_json(**result)
 
 

@@ -116,6 +116,7 @@ stdout_lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import contrail_status
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import ServiceError, run_checked
 
 
 def main():
@@ -132,11 +133,11 @@ def main():
     params = module.params
     executable = module.get_bin_path(params['executable'], required=True) \
         if '/' not in params['executable'] else params['executable']
-    rc, out, err = module.run_command([executable, '-t', str(params['timeout'])],
-                                      environ_update={'LC_ALL': 'C'})
-    if rc != 0:
-        module.fail_json(msg='%s failed (rc=%s): %s' % (executable, rc, (err or out).strip()),
-                         stdout_lines=out.splitlines(), stderr_lines=err.splitlines())
+    try:
+        _rc, out, _err = run_checked(module.run_command, [executable, '-t', str(params['timeout'])])
+    except ServiceError as exc:
+        module.fail_json(msg=str(exc), stdout_lines=exc.stdout.splitlines(),
+                         stderr_lines=exc.stderr.splitlines())
     parsed = contrail_status.parse(out)
     verdict = contrail_status.health(parsed, params['expected_inactive'], params['healthy_states'])
     result = dict(changed=False, stdout_lines=out.splitlines(), **parsed)

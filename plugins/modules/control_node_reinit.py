@@ -111,45 +111,25 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import ESTAB
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument, read_text
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import bgp_neighbors
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
-    ServiceError,
-    SupervisorCtl,
-    SupervisorRole,
-    Systemctl,
-    detect,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError, detect, pidof
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
 PROGRAM = 'contrail-control'
 
 
 class ControlProcess:
-    """contrail-control as supervisor or systemd runs it: its pid, a restart."""
+    """contrail-control as the control role's manager runs it: its pid, a restart."""
 
     def __init__(self, module):
-        self.module = module
-        which = module.params['manager']
-        if which == 'auto':
-            which = detect(module.run_command, 'control').kind
-        self.kind = which
-        self.role = SupervisorRole(module.run_command, 'control') if which == 'supervisor' else None
+        self.runner = module.run_command
+        self.svc = detect(self.runner, 'control', module.params['manager'])
+        self.kind = self.svc.kind
 
     def pid(self):
-        if self.role is not None:
-            pid = SupervisorCtl(self.module.run_command, self.role.socket()).pid(PROGRAM)
-        else:
-            pid = Systemctl(self.module.run_command).main_pid(PROGRAM)
-        return pid or self._pidof()
-
-    def _pidof(self):
-        _rc, out, _err = self.module.run_command(['pidof', '-s', PROGRAM])
-        return int(out.strip()) if out.strip().isdigit() else 0
+        return self.svc.pid(PROGRAM) or pidof(self.runner, PROGRAM)
 
     def restart(self):
-        if self.role is not None:
-            self.role.restart_program(PROGRAM)
-            return
-        Systemctl(self.module.run_command).run('restart', PROGRAM)
+        self.svc.restart_program(PROGRAM)
 
 
 def control_conf(path):

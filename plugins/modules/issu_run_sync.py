@@ -24,7 +24,7 @@ description:
     of the C(supervisord_issu) instance (socket C(/var/run/supervisord_issu.sock)), which is
     started with C(supervisorctl start supervisord_issu) when it is not running.
   - B(systemd), 4.x on xenial - unit C(contrail-issu-run-sync) (shipped by the package),
-    enabled and started, or stopped and disabled.
+    enabled and started, or disabled and stopped.
   - With O(wait_for) (or O(wait=true), which waits for V(bound)), waits until the daemon runs
     and its log, since it started, says C(Config sync initiated...) (O(wait_for=bound) - its
     queue is bound to v1's exchange, so the northbound API can be reopened) or
@@ -167,33 +167,39 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync, service_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
-from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import edit_file
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError, SupervisorCtl, Systemctl
+from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
+    RemoveFile,
+    ServiceError,
+    WriteFile,
+    carry_out,
+)
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
 PROGRESS_RANK = {'none': 0, 'bound': 1, 'synced': 2}
 LOG_TAIL_BYTES = 2 * 1024 * 1024
-SYSTEMD_UNIT = 'contrail-issu-run-sync'
-MAIN_SUPERVISOR_SOCKET = '/var/run/supervisor.sock'
+SYSTEMD_UNIT = service_manager.SYSTEMD_UNITS['issu'][0]
+SUPERVISORD_ISSU_CONF = '/etc/contrail/supervisord_issu.conf'
 
 
 class SupervisorLayout:
-    """Where a supervisord keeps the run-sync program, and how that supervisord is started."""
+    """Where a supervisord keeps the run-sync program, and which supervisord that is
+    (``supervisord(runner)`` -> :class:`service_manager.Supervisord`)."""
 
-    def __init__(self, program_file, program, socket, start_cmd, stdout_log):
-        self.program_file, self.program, self.socket = program_file, program, socket
-        self.start_cmd, self.stdout_log = start_cmd, stdout_log
+    def __init__(self, program_file, program, supervisord, stdout_log):
+        self.program_file, self.program, self.supervisord = program_file, program, supervisord
+        self.stdout_log = stdout_log
 
 
 LAYOUT_32 = SupervisorLayout(
-    '/etc/supervisor/conf.d/contrail-issu.conf', 'contrail-issu', MAIN_SUPERVISOR_SOCKET,
-    ['service', 'supervisor', 'start'], '/var/log/contrail/issu-contrail-run-sync-stdout.log')
+    '/etc/supervisor/conf.d/contrail-issu.conf', 'contrail-issu', service_manager.main_supervisord,
+    '/var/log/contrail/issu-contrail-run-sync-stdout.log')
 LAYOUT_4X = SupervisorLayout(
     '/etc/contrail/supervisord_issu_files/contrail-issu-run-sync.ini', 'contrail-issu-run-sync',
-    '/var/run/supervisord_issu.sock',
-    ['supervisorctl', '-s', 'unix://%s' % MAIN_SUPERVISOR_SOCKET, 'start', 'supervisord_issu'],
+    lambda runner: service_manager.program_supervisord(runner, 'supervisord_issu',
+                                                       '/var/run/supervisord_issu.sock'),
     '/var/log/contrail/contrail-issu-run-sync-stdout.log')
 
 
@@ -202,9 +208,10 @@ class SupervisorRunSync:
 
     kind = 'supervisor'
 
-    def __init__(self, module, layout):
-        self.module, self.layout = module, layout
-        self.ctl = SupervisorCtl(module.run_command, layout.socket)
+    def __init__(self, runner, layout):
+        self.layout = layout
+        self.supervisord = layout.supervisord(runner)
+        self.ctl = self.supervisord.ctl
         self.unit = layout.program
         self.diff = None
 
@@ -221,55 +228,34 @@ class SupervisorRunSync:
     def pid(self):
         return self.ctl.pid(self.unit) if self.ctl.answers() else 0
 
-    def _known(self):
-        return self.unit in self.ctl.states()
-
-    def present(self, conf, check_mode):
+    def present(self, conf):
+        """The actions that leave the program written, loaded and running."""
         if not os.path.isdir(os.path.dirname(self.layout.program_file)):
             raise ServiceError('%s does not exist: supervisor is not installed here (use '
                                'manager=systemd?)' % os.path.dirname(self.layout.program_file))
-        edit = edit_file(self.layout.program_file, self.program_edits(conf), check_mode)
-        self.diff = dict(before_header=edit['path'], after_header=edit['path'],
-                         before=edit['before'], after=edit['after'])
-        actions = ['write %s' % edit['path']] if edit['changed'] else []
+        before = read_text(self.layout.program_file)
+        write = WriteFile(self.layout.program_file, before,
+                          apply_edits(before, self.program_edits(conf))[0])
+        self.diff = write.diff
+        actions = [write] if write.changes else []
         if not self.ctl.answers():
-            actions.append(' '.join(self.layout.start_cmd))
-        elif edit['changed'] or not self._known():
-            actions += ['supervisorctl reread', 'supervisorctl update']
-        elif not self.pid():
-            actions.append('supervisorctl start %s' % self.unit)
-        self._run(actions, check_mode)
-        return actions
+            actions.append(self.supervisord.start)          # it starts the autostart program
+            return actions
+        states = self.ctl.states()
+        if write.changes or self.unit not in states:
+            return actions + self.ctl.load()
+        return actions + service_manager.converge(self.ctl, [self.unit], running=True)
 
-    def absent(self, check_mode):
-        actions = []
+    def absent(self):
         if os.path.exists(self.layout.program_file):
-            actions.append('remove %s' % self.layout.program_file)
-            if self.ctl.answers():
-                actions += ['supervisorctl reread', 'supervisorctl update']
-        elif self.pid():
-            actions.append('supervisorctl stop %s' % self.unit)
-        self._run(actions, check_mode)
-        return actions
+            return [RemoveFile(self.layout.program_file)] + (
+                self.ctl.load() if self.ctl.answers() else [])
+        if not self.ctl.answers():
+            return []
+        return service_manager.converge(self.ctl, [self.unit], running=False)
 
-    def restart(self, check_mode):
-        actions = ['supervisorctl restart %s' % self.unit]
-        self._run(actions, check_mode)
-        return actions
-
-    def _run(self, actions, check_mode):
-        if check_mode:
-            return
-        for action in actions:
-            verb, _sep, rest = action.partition(' ')
-            if verb == 'write':
-                continue                      # edit_file already wrote it
-            if verb == 'remove':
-                os.unlink(rest)
-            elif verb == 'supervisorctl':
-                self.ctl.ctl(*rest.split())
-            else:
-                run_checked(self.module, action.split())
+    def restart(self):
+        return [self.ctl.action('restart', self.unit)]
 
 
 class SystemdRunSync:
@@ -279,67 +265,36 @@ class SystemdRunSync:
     unit = SYSTEMD_UNIT
     diff = None
 
-    def __init__(self, module):
-        self.module = module
-        self.systemctl = Systemctl(module.run_command)
-
-    def _query(self, verb):
-        return self.systemctl.query(verb, self.unit)
+    def __init__(self, runner):
+        self.client = service_manager.Systemctl(runner)
 
     def pid(self):
-        return self.systemctl.main_pid(self.unit)
+        return self.client.pid(self.unit)
 
-    def present(self, conf, check_mode):
+    def present(self, conf):
         if conf != issu_sync.DEFAULT_CONF:
             raise ServiceError('the %s unit reads %s; conf=%s is not supported with systemd'
                                % (self.unit, issu_sync.DEFAULT_CONF, conf))
-        actions = []
-        if self._query('is-enabled') != 'enabled':
-            actions.append('systemctl enable %s' % self.unit)
-        if self._query('is-active') != 'active':
-            actions.append('systemctl start %s' % self.unit)
-        self._run(actions, check_mode)
-        return actions
+        return service_manager.converge(self.client, [self.unit], running=True, enabled=True)
 
-    def absent(self, check_mode):
-        actions = []
-        if self._query('is-active') in ('active', 'activating', 'reloading'):
-            actions.append('systemctl stop %s' % self.unit)
-        if self._query('is-enabled') == 'enabled':
-            actions.append('systemctl disable %s' % self.unit)
-        self._run(actions, check_mode)
-        return actions
+    def absent(self):
+        return service_manager.converge(self.client, [self.unit], running=False, enabled=False)
 
-    def restart(self, check_mode):
-        actions = ['systemctl restart %s' % self.unit]
-        self._run(actions, check_mode)
-        return actions
-
-    def _run(self, actions, check_mode):
-        if not check_mode:
-            for action in actions:
-                self.systemctl.run(*action.split()[1:])
+    def restart(self):
+        return [self.client.action('restart', self.unit)]
 
 
-def run_checked(module, cmd):
-    rc, out, err = module.run_command(cmd, environ_update={'LC_ALL': 'C'})
-    if rc != 0:
-        raise ServiceError('%s failed (rc=%s): %s' % (' '.join(cmd), rc, (err or out).strip()),
-                           cmd=' '.join(cmd), rc=rc, output=out + err)
-
-
-def systemd_unit_installed(module):
-    return Systemctl(module.run_command).installed(SYSTEMD_UNIT)
-
-
-def pick_manager(module):
-    """The run-sync manager for ``manager`` (auto: systemd unit, else supervisord_issu, else 3.2)."""
-    which = module.params['manager']
-    if which == 'systemd' or (which == 'auto' and systemd_unit_installed(module)):
-        return SystemdRunSync(module)
-    if os.path.exists('/etc/contrail/supervisord_issu.conf'):
-        return SupervisorRunSync(module, LAYOUT_4X)
-    return SupervisorRunSync(module, LAYOUT_32)
+def pick_manager(module, exists=os.path.exists):
+    """The run-sync manager for ``manager`` (auto: the systemd unit when installed, else
+    supervisord_issu (4.x on trusty) when configured, else 3.2's program of the main supervisord)."""
+    kind = service_manager.detect_kind(module.run_command, 'issu', module.params['manager'],
+                                       exists=exists, kinds=('systemd',), otherwise='supervisor')
+    if kind == 'systemd':
+        return SystemdRunSync(module.run_command)
+    if kind != 'supervisor':
+        raise ServiceError('run-sync is not run by %s here (supervisor or systemd)' % kind)
+    layout = LAYOUT_4X if exists(SUPERVISORD_ISSU_CONF) else LAYOUT_32
+    return SupervisorRunSync(module.run_command, layout)
 
 
 def read_log_tail():
@@ -377,22 +332,16 @@ def wait_until_ready(module, manager):
         until=lambda s: s['running'] and PROGRESS_RANK[s['progress']] >= wanted)
 
 
-def act(module, manager):
-    """Bring the daemon to ``state``; return the actions (a restart is skipped when the same
-    run already started it)."""
-    state, check_mode = module.params['state'], module.check_mode
+def plan(module, manager):
+    """The actions that bring the daemon to ``state`` (a restart is left out when the plan
+    already starts a fresh process)."""
+    state = module.params['state']
     if state == 'absent':
-        return manager.absent(check_mode)
-    actions = manager.present(module.params['conf'], check_mode)
-    if state == 'restarted' and not any(starts_daemon(action) for action in actions):
-        actions += manager.restart(check_mode)
+        return manager.absent()
+    actions = manager.present(module.params['conf'])
+    if state == 'restarted' and not any(action.starts for action in actions):
+        actions += manager.restart()
     return actions
-
-
-def starts_daemon(action):
-    """True for the actions after which run-sync runs a fresh process."""
-    words = action.split()
-    return 'start' in words or 'update' in words
 
 
 def main():
@@ -415,8 +364,8 @@ def main():
             issu_sync.check_conf_path(params['conf'])
         manager = pick_manager(module)
         result.update(manager=manager.kind, unit=manager.unit)
-        actions = act(module, manager)
-        result.update(actions=actions, changed=bool(actions))
+        actions = plan(module, manager)
+        result.update(actions=carry_out(actions, module.check_mode), changed=bool(actions))
         if manager.diff is not None and module._diff:
             result['diff'] = manager.diff
         if params['wait_for'] is None:

@@ -89,3 +89,212 @@ def test_stopping_a_stopped_program_is_done_but_other_errors_raise():
     svc = service_manager.SupervisorRole(Runner(out='nova: ERROR (no such process)\n'), 'vrouter')
     with pytest.raises(service_manager.ServiceError, match='no such process'):
         svc.stop_program('nova')
+
+
+# -- the container shape ----------------------------------------------------------------------
+
+class Docker:
+    """docker (or podman) CLI over scripted containers {name: [status, pid, restart policy]}."""
+
+    def __init__(self, containers, runtime='/usr/bin/docker', missing_rc=1, down=False):
+        self.containers = dict((name, list(state)) for name, state in containers.items())
+        self.runtime, self.missing_rc, self.down, self.calls = runtime, missing_rc, down, []
+
+    def __call__(self, args, environ_update=None):
+        assert args[0] == self.runtime and environ_update == {'LC_ALL': 'C'}
+        self.calls.append(' '.join(args[1:]))
+        if self.down:
+            return 1, '', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'
+        verb = args[1]
+        names = [a for a in args[2:] if not a.startswith('-') and '{{' not in a]
+        missing = [name for name in names if name not in self.containers]
+        if missing:
+            return self.missing_rc, '', 'Error: No such object: %s\n' % missing[0]
+        if verb == 'inspect':
+            assert args[2:4] == ['--format', service_manager.ContainerCli.INSPECT_FORMAT]
+            return 0, '%s %s %s\n' % tuple(self.containers[names[0]]), ''
+        for name in names:
+            state = self.containers[name]
+            if verb in ('start', 'restart'):
+                state[:2] = ['running', 4242]
+            elif verb == 'stop':
+                state[:2] = ['exited', 0]
+            elif verb == 'update':
+                state[2] = args[2].split('=', 1)[1]
+        return 0, '\n'.join(names) + '\n', ''
+
+    def acts(self):
+        return [c for c in self.calls if not c.startswith('inspect')]
+
+
+def on_path(*names):
+    return lambda name: '/usr/bin/%s' % name if name in names else None
+
+
+CONFIG = dict(config_schema_1=['running', 311, 'always'], config_svcmonitor_1=['exited', 0, 'always'],
+              config_devicemgr_1=['running', 313, 'no'], config_nodemgr_1=['restarting', 0, 'always'])
+
+
+def test_detect_containers_when_the_caller_supports_them():
+    docker = Docker(CONFIG)
+    svc = service_manager.detect(docker, 'config', exists=lambda p: False, find=on_path('docker'),
+                                 kinds=service_manager.KINDS)
+    assert svc.kind == 'container' and svc.runtime == '/usr/bin/docker'
+    assert docker.calls == ['inspect --format %s config_schema_1'
+                            % service_manager.ContainerCli.INSPECT_FORMAT]
+    # by default auto looks for supervisor and systemd only, and says what it looked for
+    with pytest.raises(service_manager.ServiceError, match='no systemd unit contrail-schema$'):
+        service_manager.detect(docker, 'config', exists=lambda p: False, find=on_path('docker'))
+    with pytest.raises(service_manager.ServiceError,
+                       match='and no config_schema_1 container on docker or podman'):
+        service_manager.detect(Docker({}), 'config', exists=lambda p: False,
+                               find=on_path('docker'), kinds=service_manager.KINDS)
+
+
+def test_detect_finds_podman_and_an_explicit_container_needs_a_runtime():
+    podman = Docker(CONFIG, runtime='/usr/bin/podman', missing_rc=125)
+    svc = service_manager.detect(podman, 'config', 'container', find=on_path('podman'))
+    assert svc.kind == 'container' and svc.client.describe('stop', 'x') == 'podman stop x'
+    assert service_manager.find_runtime(on_path('docker', 'podman')) == '/usr/bin/docker'
+    with pytest.raises(service_manager.ServiceError, match='no container runtime'):
+        service_manager.detect(podman, 'config', 'container', find=on_path())
+
+
+def test_container_role_maps_programs_to_containers():
+    docker = Docker(CONFIG)
+    svc = service_manager.ContainerRole(docker, 'config', '/usr/bin/docker')
+    assert svc.programs() == {'contrail-schema': 'RUNNING', 'contrail-svc-monitor': 'EXITED',
+                              'contrail-device-manager': 'RUNNING',
+                              'contrail-config-nodemgr': 'RESTARTING'}
+    assert svc.is_running() and svc.pid('contrail-schema') == 311
+    assert svc.pid('contrail-config-nodemgr') == 0              # not running: no pid
+    svc.restart_program('contrail-svc-monitor')
+    svc.signal_program('contrail-schema', 'USR1')
+    svc.stop()
+    assert docker.acts() == ['restart config_svcmonitor_1', 'kill --signal=USR1 config_schema_1',
+                             'stop config_schema_1 config_svcmonitor_1 config_devicemgr_1 '
+                             'config_nodemgr_1']
+    status = svc.status()
+    assert status['manager'] == 'container' and status['state'] == 'stopped'
+    assert status['service'].startswith('config_schema_1, config_svcmonitor_1')
+
+
+def test_container_role_with_another_deployers_names():
+    docker = Docker(dict(contrail_vrouter_agent=['running', 7, 'always']))
+    svc = service_manager.ContainerRole(docker, 'vrouter', '/usr/bin/docker',
+                                        containers={'contrail-vrouter-agent': 'contrail_vrouter_agent'})
+    assert svc.programs() == {'contrail-vrouter-agent': 'RUNNING'}
+    svc.stop_program('contrail-vrouter-agent')
+    assert docker.acts() == ['stop contrail_vrouter_agent']
+    assert svc.programs() == {'contrail-vrouter-agent': 'EXITED'}
+
+
+def test_container_cli_answers_and_failures():
+    cli = service_manager.ContainerCli(Docker(CONFIG), '/usr/bin/docker')
+    assert cli.inspect('config_devicemgr_1') == dict(status='running', pid=313, restart='no')
+    assert cli.inspect('nosuch') is None and not cli.exists('nosuch')
+    assert cli.report(['config_schema_1', 'nosuch']) == {'config_schema_1': 'running',
+                                                         'nosuch': 'absent'}
+    assert cli.enabled('config_schema_1') and not cli.enabled('config_devicemgr_1')
+    assert not cli.enabled('nosuch')
+    with pytest.raises(service_manager.ServiceError, match='Cannot connect to the Docker daemon'):
+        service_manager.ContainerCli(Docker(CONFIG, down=True), '/usr/bin/docker').inspect('x')
+    with pytest.raises(service_manager.ServiceError, match='No such object'):
+        cli.act('start', 'nosuch')
+    with pytest.raises(service_manager.ServiceError, match="no 'reread' verb"):
+        cli.action('reread')
+
+
+def test_converge_containers_with_the_restart_policy():
+    docker = Docker(CONFIG)
+    cli = service_manager.ContainerCli(docker, '/usr/bin/docker')
+    names = ['config_schema_1', 'config_svcmonitor_1', 'config_devicemgr_1', 'config_nodemgr_1']
+    held = service_manager.converge(cli, names, running=False, enabled=False)
+    assert [a.describe() for a in held] == [
+        'docker update --restart=no config_schema_1', 'docker stop config_schema_1',
+        'docker update --restart=no config_svcmonitor_1', 'docker stop config_devicemgr_1',
+        'docker update --restart=no config_nodemgr_1', 'docker stop config_nodemgr_1']
+    assert docker.acts() == []                   # planning asks, it changes nothing
+    for action in held:
+        action.run()
+    assert service_manager.converge(cli, names, running=False, enabled=False) == []
+    released = service_manager.converge(cli, names[:1], running=True, enabled=True)
+    assert [a.describe() for a in released] == ['docker update --restart=always config_schema_1',
+                                                'docker start config_schema_1']
+    assert [a.starts for a in released] == [False, True]
+
+
+def test_converge_supervisor_and_systemd():
+    ctl = service_manager.SupervisorCtl(Runner(rc=3, out=SUPERVISORCTL), '/s.sock')
+    names = ['contrail-vrouter-agent', 'contrail-vrouter-nodemgr', 'absent-one']
+    assert [a.describe() for a in service_manager.converge(ctl, names, running=True)] == [
+        'supervisorctl start contrail-vrouter-nodemgr', 'supervisorctl start absent-one']
+    assert [a.describe() for a in service_manager.converge(ctl, names, running=False)] == [
+        'supervisorctl stop contrail-vrouter-agent']
+    with pytest.raises(service_manager.ServiceError, match='autostart of its program file'):
+        service_manager.converge(ctl, names, enabled=True)
+    assert service_manager.converge(ctl, [], running=True) == []
+    runner = Runner(rc=3, out='activating\nreloading\nfailed\n')
+    systemctl = service_manager.Systemctl(runner)
+    units = ['a', 'b', 'c']
+    assert [a.describe() for a in service_manager.converge(systemctl, units, running=True)] == [
+        'systemctl start c']
+    assert [a.describe() for a in service_manager.converge(systemctl, units, running=False)] == [
+        'systemctl stop a', 'systemctl stop b']
+
+
+def test_supervisor_load_and_the_main_and_program_supervisords():
+    runner = Runner(out='contrail-issu: added process group\n')
+    ctl = service_manager.SupervisorCtl(runner, '/var/run/supervisord_issu.sock')
+    actions = ctl.load('contrail-issu')
+    assert [a.describe() for a in actions] == ['supervisorctl reread', 'supervisorctl update contrail-issu']
+    for action in actions:
+        action.run()
+    assert runner.calls[-1] == ['supervisorctl', '-s', 'unix:///var/run/supervisord_issu.sock',
+                                'update', 'contrail-issu']
+    main = service_manager.main_supervisord(runner)
+    assert main.ctl.socket == service_manager.MAIN_SUPERVISOR_SOCKET
+    assert main.start.describe() == 'service supervisor start' and main.start.starts
+    issu = service_manager.program_supervisord(runner, 'supervisord_issu', '/var/run/supervisord_issu.sock')
+    issu.start.run()
+    assert runner.calls[-1] == ['supervisorctl', '-s', 'unix:///var/run/supervisor.sock', 'start',
+                                'supervisord_issu']
+    role = service_manager.SupervisorRole(runner, 'config').supervisord
+    assert role.start.describe() == 'service supervisor-config start'
+
+
+def test_detect_kind_otherwise_and_order():
+    installed = Runner(out='contrail-issu-run-sync.service enabled\n')
+
+    def systemd_host(path):
+        return path == '/run/systemd/system'
+
+    assert service_manager.detect_kind(installed, 'issu', exists=systemd_host, kinds=('systemd',),
+                                       otherwise='supervisor') == 'systemd'
+    assert service_manager.detect_kind(Runner(rc=1), 'issu', exists=systemd_host,
+                                       kinds=('systemd',), otherwise='supervisor') == 'supervisor'
+    assert service_manager.detect_kind(Runner(), 'issu', 'systemd') == 'systemd'
+
+
+def test_pidof():
+    assert service_manager.pidof(Runner(out='1234\n'), 'contrail-control') == 1234
+    assert service_manager.pidof(Runner(rc=1), 'contrail-control') == 0
+
+
+@pytest.mark.parametrize('state, settled', [('DEAD', False), ('EXITED', True), ('ABSENT', True)])
+def test_give_up_watch_on_containers(state, settled):
+    now = [100.0]
+
+    class Svc:
+        kind = 'container'
+
+        def programs(self):
+            return {'contrail-vrouter-agent': state}
+
+    watch = service_manager.GiveUpWatch(Svc(), ['contrail-vrouter-agent'], clock=lambda: now[0])
+    now[0] += 1
+    if settled:
+        watch.poll()
+        now[0] += 3
+    with pytest.raises(service_manager.GaveUp, match='is %s' % state):
+        watch.poll()

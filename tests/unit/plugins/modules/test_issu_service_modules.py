@@ -1,10 +1,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Planning of config_service_hold and issu_run_sync against a scripted supervisorctl."""
+"""Planning of config_service_hold, issu_run_sync and control_node_reinit against a scripted
+supervisorctl / systemctl."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager as sm
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import Command, WriteFile, carry_out
 from ansible_collections.opencontrail.issu.plugins.modules import config_service_hold as csh
 from ansible_collections.opencontrail.issu.plugins.modules import control_node_reinit as cnr
 from ansible_collections.opencontrail.issu.plugins.modules import issu_run_sync as irs
@@ -50,8 +55,9 @@ def ini_dir(tmp_path):
 
 def hold(ini_dir, states, held=True, check_mode=False):
     module = FakeModule(dict(ini_dir=str(ini_dir)), states, check_mode)
-    holder = csh.SupervisorHold(module, ['contrail-schema', 'contrail-svc-monitor'])
-    return holder.apply(held, check_mode), module
+    svc = sm.SupervisorRole(module.run_command, 'config')
+    actions = csh.plan(svc, str(ini_dir), ['contrail-schema', 'contrail-svc-monitor'], held)
+    return carry_out(actions, check_mode), module
 
 
 def test_hold_edits_ini_files_and_loads_them(ini_dir):
@@ -90,6 +96,32 @@ def test_release_starts_through_update_or_start(ini_dir):
     assert actions == ['supervisorctl start contrail-svc-monitor']
 
 
+def test_hold_under_systemd_disables_then_stops_each_unit():
+    runner = FakeSystemctl('enabled', 'active')
+    svc = sm.SystemdRole(runner, 'config')
+    actions = carry_out(csh.plan(svc, '/nonexistent', ['contrail-schema', 'contrail-config-nodemgr'],
+                                 True))
+    assert actions == ['systemctl disable contrail-schema', 'systemctl stop contrail-schema',
+                       'systemctl disable contrail-config-nodemgr',
+                       'systemctl stop contrail-config-nodemgr']
+    assert runner.verbs() == actions
+    assert svc.client.report(['contrail-schema']) == {'contrail-schema': 'active'}
+    runner = FakeSystemctl('disabled', 'inactive')
+    assert carry_out(csh.plan(sm.SystemdRole(runner, 'config'), '/nonexistent',
+                              ['contrail-schema'], False), check_mode=True) == [
+        'systemctl enable contrail-schema', 'systemctl start contrail-schema']
+    assert runner.verbs() == []
+
+
+def test_hold_diff_shows_each_edited_file(ini_dir):
+    module = FakeModule(dict(ini_dir=str(ini_dir)), {})
+    actions = csh.plan(sm.SupervisorRole(module.run_command, 'config'), str(ini_dir),
+                       ['contrail-schema'], True)
+    diff, = [action.diff for action in actions if action.diff]
+    assert diff['before_header'] == str(ini_dir / 'contrail-schema.ini')
+    assert 'autostart=true' in diff['before'] and 'autostart=false' in diff['after']
+
+
 def test_missing_section_names_the_service(ini_dir):
     (ini_dir / 'contrail-svc-monitor.ini').write_text('[program:other]\n')
     with pytest.raises(csh.ServiceError, match='contrail-svc-monitor installed'):
@@ -98,49 +130,192 @@ def test_missing_section_names_the_service(ini_dir):
 
 # -- run-sync ---------------------------------------------------------------------------------
 
+CONF = '/etc/contrail/contrail-issu.conf'
+
+
 @pytest.fixture
 def layout(tmp_path):
     socket = tmp_path / 'supervisor.sock'
     socket.write_text('')                       # answers() only needs it to exist
     (tmp_path / 'conf.d').mkdir()
+
+    def supervisord(runner):
+        return sm.Supervisord(sm.SupervisorCtl(runner, str(socket)),
+                              Command(runner, ['service', 'supervisor', 'start'], starts=True))
+
     return irs.SupervisorLayout(str(tmp_path / 'conf.d' / 'contrail-issu.conf'), 'contrail-issu',
-                                str(socket), ['service', 'supervisor', 'start'], '/dev/null')
+                                supervisord, '/dev/null')
+
+
+def present(module, layout, check_mode=False):
+    return carry_out(irs.SupervisorRunSync(module.run_command, layout).present(CONF), check_mode)
 
 
 def test_run_sync_present_writes_the_32_program_then_is_idempotent(layout):
     module = FakeModule({}, {})
-    actions = irs.SupervisorRunSync(module, layout).present('/etc/contrail/contrail-issu.conf', False)
-    assert actions[1:] == ['supervisorctl reread', 'supervisorctl update']
+    assert present(module, layout, check_mode=True)[1:] == ['supervisorctl reread',
+                                                            'supervisorctl update']
+    assert module.ctl_calls() == [] and not os.path.exists(layout.program_file)
+    actions = present(module, layout)
+    assert actions == ['write %s' % layout.program_file, 'supervisorctl reread',
+                       'supervisorctl update']
+    assert module.ctl_calls() == ['reread', 'update']
     text = open(layout.program_file).read()
     for line in ('[program:contrail-issu]', 'priority=440', 'autostart=true', 'stopsignal=KILL',
                  'command=contrail-issu-run-sync --conf_file /etc/contrail/contrail-issu.conf'):
         assert line in text
     module.states = {'contrail-issu': 'RUNNING'}
-    assert irs.SupervisorRunSync(module, layout).present('/etc/contrail/contrail-issu.conf',
-                                                         False) == []
+    assert present(module, layout) == []
     module.states = {'contrail-issu': 'EXITED'}
-    assert irs.SupervisorRunSync(module, layout).present(
-        '/etc/contrail/contrail-issu.conf', False) == ['supervisorctl start contrail-issu']
+    assert present(module, layout) == ['supervisorctl start contrail-issu']
+    module.states = {'contrail-issu': 'BACKOFF'}        # supervisor is still starting it
+    assert present(module, layout) == []
+
+
+def test_run_sync_present_starts_a_supervisord_that_does_not_answer(layout, tmp_path):
+    os.unlink(str(tmp_path / 'supervisor.sock'))
+    module = FakeModule({}, {})
+    manager = irs.SupervisorRunSync(module.run_command, layout)
+    actions = manager.present(CONF)
+    assert carry_out(actions) == ['write %s' % layout.program_file, 'service supervisor start']
+    assert module.calls[-1] == 'service supervisor start'
+    assert manager.diff['after_header'] == layout.program_file and manager.diff['before'] == ''
 
 
 def test_run_sync_absent_removes_the_program(layout):
     module = FakeModule({}, {'contrail-issu': 'RUNNING'})
-    manager = irs.SupervisorRunSync(module, layout)
-    manager.present('/etc/contrail/contrail-issu.conf', False)
-    assert manager.absent(False)[0] == 'remove %s' % layout.program_file
+    manager = irs.SupervisorRunSync(module.run_command, layout)
+    carry_out(manager.present(CONF))
+    assert carry_out(manager.absent()) == ['remove %s' % layout.program_file,
+                                           'supervisorctl reread', 'supervisorctl update']
     assert module.ctl_calls()[-2:] == ['reread', 'update']
+    assert not os.path.exists(layout.program_file)
+    assert carry_out(manager.absent()) == ['supervisorctl stop contrail-issu']
+    module.states = {'contrail-issu': 'STOPPED'}
+    assert manager.absent() == []
 
 
-@pytest.mark.parametrize('action, starts', [
-    ('supervisorctl update', True), ('systemctl start contrail-issu-run-sync', True),
-    ('supervisorctl start contrail-issu', True), ('systemctl enable contrail-issu-run-sync', False),
-    ('write /etc/supervisor/conf.d/contrail-issu.conf', False),
+def test_the_4x_supervisord_is_started_through_the_main_one():
+    runner = FakeModule({}, {}).run_command
+    supervisord = irs.LAYOUT_4X.supervisord(runner)
+    assert supervisord.ctl.socket == '/var/run/supervisord_issu.sock'
+    assert supervisord.start.describe() == ('supervisorctl -s unix:///var/run/supervisor.sock '
+                                            'start supervisord_issu')
+    assert supervisord.start.starts
+    assert irs.LAYOUT_32.supervisord(runner).start.describe() == 'service supervisor start'
+
+
+def plan_of(module, manager):
+    return [action.describe() for action in irs.plan(module, manager)]
+
+
+class FakeRunSync:
+    """A manager whose present() returns the given plan."""
+
+    kind, unit, diff = 'supervisor', 'contrail-issu', None
+
+    def __init__(self, actions):
+        self.actions = actions
+
+    def present(self, conf):
+        return list(self.actions)
+
+    def restart(self):
+        return [sm.SupervisorCtl(None, '/s').action('restart', self.unit)]
+
+
+@pytest.mark.parametrize('first, restarts', [
+    (sm.SupervisorCtl(None, '/s').load(), False),
+    ([sm.Systemctl(None).action('start', 'contrail-issu-run-sync')], False),
+    ([sm.SupervisorCtl(None, '/s').action('start', 'contrail-issu')], False),
+    (sm.main_supervisord(None).start, False),
+    ([sm.Systemctl(None).action('enable', 'contrail-issu-run-sync')], True),
+    ([WriteFile('/etc/supervisor/conf.d/contrail-issu.conf', '', 'x')], True),
+    ([], True),
 ])
-def test_restart_is_skipped_only_after_a_fresh_start(action, starts):
-    assert irs.starts_daemon(action) is starts
+def test_restart_is_skipped_only_after_a_fresh_start(first, restarts):
+    first = first if isinstance(first, list) else [first]
+    module = FakeModule(dict(state='restarted', conf=CONF), {})
+    plan = plan_of(module, FakeRunSync(first))
+    assert plan[:len(first)] == [action.describe() for action in first]
+    assert (plan[-1:] == ['supervisorctl restart contrail-issu']) is restarts
+
+
+class FakeSystemctl:
+    """systemctl with scripted is-enabled / is-active answers per unit."""
+
+    def __init__(self, enabled='enabled', active='active'):
+        self.enabled, self.active, self.calls = enabled, active, []
+
+    def __call__(self, cmd, environ_update=None):
+        self.calls.append(' '.join(cmd))
+        if cmd[1] == 'is-enabled':
+            return (0 if self.enabled == 'enabled' else 1), self.enabled + '\n', ''
+        if cmd[1] == 'is-active':
+            return (0 if self.active == 'active' else 3), '\n'.join([self.active] * (len(cmd) - 2)), ''
+        if cmd[1] == 'show':
+            return 0, '4242\n' if self.active == 'active' else '0\n', ''
+        return 0, '', ''
+
+    def verbs(self):
+        return [c for c in self.calls if c.split()[1] not in ('is-enabled', 'is-active', 'show')]
+
+
+@pytest.mark.parametrize('enabled, active, present, absent', [
+    ('enabled', 'active', [], ['systemctl disable contrail-issu-run-sync',
+                               'systemctl stop contrail-issu-run-sync']),
+    ('disabled', 'inactive', ['systemctl enable contrail-issu-run-sync',
+                              'systemctl start contrail-issu-run-sync'], []),
+    ('enabled', 'failed', ['systemctl start contrail-issu-run-sync'],
+     ['systemctl disable contrail-issu-run-sync']),
+    ('disabled', 'activating', ['systemctl enable contrail-issu-run-sync'],
+     ['systemctl stop contrail-issu-run-sync']),
+])
+def test_run_sync_under_systemd(enabled, active, present, absent):
+    runner = FakeSystemctl(enabled, active)
+    manager = irs.SystemdRunSync(runner)
+    assert carry_out(manager.present(CONF), check_mode=True) == present
+    assert carry_out(manager.absent(), check_mode=True) == absent
+    assert runner.verbs() == []                         # check mode ran none of them
+    assert carry_out(manager.present(CONF)) == present
+    assert runner.verbs() == present
+    with pytest.raises(sm.ServiceError, match='not supported with systemd'):
+        manager.present('/tmp/other.conf')
+
+
+@pytest.mark.parametrize('manager, files, installed, kind, program', [
+    ('auto', (), True, 'systemd', 'contrail-issu-run-sync'),
+    ('auto', ('/etc/contrail/supervisord_issu.conf',), False, 'supervisor', 'contrail-issu-run-sync'),
+    ('auto', (), False, 'supervisor', 'contrail-issu'),
+    ('supervisor', (), True, 'supervisor', 'contrail-issu'),
+    ('systemd', (), False, 'systemd', 'contrail-issu-run-sync'),
+])
+def test_pick_manager(manager, files, installed, kind, program):
+    module = FakeModule(dict(manager=manager), {})
+    module.run_command = lambda cmd, environ_update=None: (
+        0, 'contrail-issu-run-sync.service enabled\n' if installed else '', '')
+    files = set(files) | {'/run/systemd/system'}
+    picked = irs.pick_manager(module, exists=lambda path: path in files)
+    assert (picked.kind, picked.unit) == (kind, program)
 
 
 # -- control_node_reinit ----------------------------------------------------------------------
+
+
+def test_control_process_pid_and_restart_under_supervisor_and_systemd():
+    module = FakeModule(dict(manager='supervisor'), {'contrail-control': 'RUNNING'})
+    process = cnr.ControlProcess(module)
+    assert process.kind == 'supervisor' and process.pid() == 4242
+    process.restart()
+    assert module.ctl_calls() == ['restart contrail-control']
+    runner = FakeSystemctl(active='inactive')
+    module = FakeModule(dict(manager='systemd'), {})
+    module.run_command = runner
+    process = cnr.ControlProcess(module)
+    assert process.kind == 'systemd' and process.pid() == 0     # pidof answered nothing
+    assert runner.calls[-1] == 'pidof -s contrail-control'
+    process.restart()
+    assert runner.verbs()[-1] == 'systemctl restart contrail-control'
 
 
 def test_auto_signals_a_config_db_control_node_and_restarts_an_ifmap_one():
