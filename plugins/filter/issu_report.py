@@ -17,6 +17,8 @@ description:
     rolling batches in order.
   - Computes a forced finalize (C(issu_force)) left on v1 - recorded with C(left_on_v1) and not
     on v2 since - are listed in a section of their own, with what they lose.
+  - The compute phase's last recorded progress - batch k of n, computes on v2, failed and
+    left, time left - is one C(Progress) line.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 options:
@@ -47,6 +49,7 @@ _value:
 import datetime
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_progress
 
 # phase -> the phase that completes it, and the name an operator knows it by.
 PHASE_SPANS = (('starting', 'started', 'start'), ('finalizing', 'finalized', 'finalize'),
@@ -227,6 +230,12 @@ def forced_lines(record):
                        for name in left]
 
 
+def progress_lines(record):
+    """The compute phase's last recorded progress, in one line; none before it began."""
+    line = issu_progress.describe(record.get('progress'))
+    return ['Progress: %s' % line] if line else []
+
+
 def issu_report(record):
     if not isinstance(record, dict) or 'phase' not in record:
         raise AnsibleFilterError('issu_report needs the record returned by opencontrail.issu.issu_state')
@@ -237,6 +246,7 @@ def issu_report(record):
     lines += freeze_lines(record.get('northbound', {}), record) or ['  none']
     lines.append('Computes (outage = vRouter stopped until its routes are back):')
     lines += host_lines(hosts) or ['  none recorded']
+    lines += progress_lines(record)
     lines += forced_lines(record)
     ordered = batch_lines(hosts)
     if ordered:

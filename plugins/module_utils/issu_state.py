@@ -29,6 +29,7 @@ Inside a phase, ``steps`` dates the milestones a resumed run must not repeat (fi
 that, post-sync and zk-sync would overwrite what v2 has served since). ``marks`` keeps the latest
 value of what a later run compares with (``run_sync_repaired``: the start time of the run-sync
 whose restart v2 was last repaired for, so one restart is repaired once, not before every batch).
+``progress`` is the compute phase's last batch, counts and time left (``issu_progress``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -246,8 +247,11 @@ def check_step(operation, step):
 
 
 def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None,
-         marks=None):
+         marks=None, progress=None):
     """Return the new record for the requested changes; ``record`` is not modified.
+
+    ``progress``: the compute phase's progress entry (``issu_progress.update``), replacing the
+    one recorded before.
 
     Only real changes touch timestamps, so applying the same request twice returns an equal
     record (idempotency is a plain ``==``).
@@ -261,8 +265,11 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, s
         if phase == 'starting':
             new['steps'] = {}               # a new ISSU after an abort starts with none
             new['marks'] = {}
+            new.pop('progress', None)       # ... and without the last compute phase's progress
     if step is not None and step not in new['steps']:
         new['steps'][step] = now
+    if progress is not None and new.get('progress') != progress:
+        new['progress'] = progress
     for name, value in (marks or {}).items():
         if new['marks'].get(name) != value:
             new['marks'][name] = value

@@ -23,8 +23,8 @@ description:
     phase table - whether it may run now (it fails otherwise, naming the playbook to run instead),
     whether anything is left to do, whether it resumes, which milestones are behind it, and
     whether northbound may open after a failure - and O(advance) begins or completes it.
-  - Without O(phase), O(advance), O(hosts), O(northbound), O(step) or O(marks) the module only
-    reads the record.
+  - Without O(phase), O(advance), O(hosts), O(northbound), O(step), O(marks) or O(progress)
+    the module only reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
 extends_documentation_fragment:
@@ -97,6 +97,48 @@ options:
         of the run-sync whose restart v2 was last repaired for; later checks compare with it, so
         a restart is repaired once. Moving to C(starting) clears them.
     type: dict
+  progress:
+    description:
+      - The compute phase's progress as one of its batches begins or ends - the batch and how
+        many there are, the computes on v2, failed and left, and the time left - kept in
+        C(record.progress) (one entry, replaced each time) and returned as RV(progress),
+        RV(batch) and RV(message).
+      - Given once per batch by the rolling play (C(run_once)), never per compute. A batch
+        whose computes the record has on v2 already writes no begin, and an end is written only
+        for the begin this run wrote, so a re-run that moves nothing changes nothing.
+      - The time left is the seconds per round of the batches measured so far (those that
+        moved a compute; a batch of n moving computes takes ceil(n / O(progress.forks)) rounds)
+        times the rounds of the batches still to run; null before any was measured. Moving to
+        C(starting) clears the entry.
+    type: dict
+    suboptions:
+      event:
+        description: V(begin) as the batch begins, V(end) once its computes are done.
+        type: str
+        choices: [begin, end]
+        required: true
+      hosts:
+        description: The computes of the play, in order (C(ansible_play_hosts_all)).
+        type: list
+        elements: str
+        required: true
+      batches:
+        description:
+          - The size of each batch, in order (the C(opencontrail.issu.serial_batches) filter's
+            answer for the play's C(serial) and its number of computes).
+        type: list
+        elements: int
+        required: true
+      member:
+        description: A compute of the batch (the first of C(ansible_play_batch)).
+        type: str
+        required: true
+      forks:
+        description: How many computes a batch runs at a time (C(ansible_forks)); unknown counts one round per batch.
+        type: int
+      began_at:
+        description: With V(end), the C(began_at) of the progress the batch's V(begin) returned.
+        type: str
 """
 
 EXAMPLES = r"""
@@ -145,6 +187,23 @@ EXAMPLES = r"""
     northbound: frozen
     note: pre-sync
   delegate_to: "{{ groups['issu_task'][0] }}"
+
+- name: Record that this batch of the rolling play begins, and say how far the phase is
+  opencontrail.issu.issu_state:
+    progress:
+      event: begin
+      hosts: "{{ ansible_play_hosts_all }}"
+      batches: "{{ [1, '25%', '100%'] | opencontrail.issu.serial_batches(ansible_play_hosts_all | length) }}"
+      member: "{{ ansible_play_batch | first }}"
+      forks: "{{ ansible_forks }}"
+  delegate_to: "{{ groups['issu_task'][0] }}"
+  run_once: true
+  register: batch_progress
+
+- name: Say it
+  ansible.builtin.debug:
+    msg: "{{ batch_progress.message }}"
+  run_once: true
 """
 
 RETURN = r"""
@@ -221,6 +280,36 @@ operation:
     rollback_allowed: false
     follows_v1: false
     northbound_may_open: false
+progress:
+  description:
+    - The compute phase's progress as of this event (recorded in C(record.progress) unless the
+      event writes nothing), for example C(batch) 2 of C(batches) 4, C(done) 3, C(failed) 0,
+      C(left) 7, C(eta_seconds) 540.0.
+  returned: when O(progress) is given
+  type: dict
+  sample:
+    batch: 2
+    batches: 4
+    batch_first: compute2
+    state: done
+    began_at: "2026-11-24T10:09:00.000000Z"
+    seconds: 180.2
+    done: 3
+    failed: 0
+    left: 7
+    eta_seconds: 540.6
+    measured: {seconds: 240.3, rounds: 2}
+    updated_at: "2026-11-24T10:12:00.200000Z"
+batch:
+  description: The batch of O(progress.member) - its index from 1, how many there are, its computes.
+  returned: when O(progress) is given
+  type: dict
+  sample: {index: 2, count: 4, hosts: [compute2, compute3]}
+message:
+  description: The progress in one line, for the play's output.
+  returned: when O(progress) is given
+  type: str
+  sample: "Batch 2 of 4 done in 3 min: 3 on v2, 0 failed, 7 left; about 9 min left"
 previous_phase:
   description: The phase before the change.
   returned: always
@@ -238,7 +327,7 @@ next_step:
   sample: run playbooks/issu_upgrade_computes.yml, then playbooks/issu_finalize.yml
 """
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_state
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_progress, issu_state
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
@@ -254,6 +343,7 @@ def run(module):
                              % (name, status, ', '.join(issu_state.HOST_STATUSES)))
 
     path = params['path']
+    progress = params['progress']
     with module.failing('cannot write the ISSU state record %s: ' % path, (IOError, OSError)):
         with issu_state.Locked(path, create=not module.check_mode):
             before = issu_state.load(path)
@@ -269,6 +359,12 @@ def run(module):
             after = issu_state.plan(after, phase=params['phase'], hosts=hosts,
                                     northbound=params['northbound'], note=params['note'],
                                     step=params['step'], marks=params['marks'])
+            if progress:
+                entry, write, batch = issu_progress.update(
+                    after, progress['event'], progress['hosts'], progress['batches'],
+                    progress['member'], forks=progress['forks'], began_at=progress['began_at'])
+                if write:
+                    after = issu_state.plan(after, progress=entry)
             changed = after != before
             if changed and not module.check_mode:
                 issu_state.save(path, after)
@@ -283,6 +379,9 @@ def run(module):
         next_step=issu_state.NEXT_STEP[after['phase']],
         diff=dict(before=before, after=after, before_header=path, after_header=path),
     )
+    if progress:
+        result.update(progress=entry, batch=batch,
+                      message=issu_progress.message(entry, batch, written=write))
     if operation:
         began = after['phase'] != before['phase'] and after['phase'] == issu_state.OPERATIONS[operation].running
         result['operation'] = issu_state.answer(after, operation, began=began)
@@ -302,6 +401,14 @@ def main():
             note=dict(type='str'),
             step=dict(type='str'),
             marks=dict(type='dict'),
+            progress=dict(type='dict', options=dict(
+                event=dict(type='str', choices=list(issu_progress.EVENTS), required=True),
+                hosts=dict(type='list', elements='str', required=True),
+                batches=dict(type='list', elements='int', required=True),
+                member=dict(type='str', required=True),
+                forks=dict(type='int'),
+                began_at=dict(type='str'),
+            )),
         ),
         mutually_exclusive=[('advance', 'phase')],
         required_by={'advance': 'operation'},

@@ -120,3 +120,14 @@ def test_a_first_host_upgraded_again_names_a_new_batch_not_the_old_one():
     }
     assert issu_report(dict(RECORD, hosts=hosts))[-4:] == [
         'Batches:', '  1. compute1, compute2', '  2. compute4', '  3. compute1, compute3']
+
+
+def test_the_compute_phases_progress_is_one_line_after_the_computes():
+    assert not [l for l in issu_report(RECORD) if l.startswith('Progress')]
+    progress = {'batch': 2, 'batches': 2, 'batch_first': 'c2', 'state': 'done', 'began_at': '2026-11-24T10:02:00.000000Z',
+                'seconds': 95.0, 'done': 3, 'failed': 0, 'left': 0, 'eta_seconds': 0.0,
+                'measured': {'seconds': 155.0, 'rounds': 2}, 'updated_at': '2026-11-24T10:03:35.000000Z'}
+    lines = issu_report(dict(RECORD, progress=progress))
+    at = lines.index('Progress: batch 2 of 2 done in 1 min 35 s at 2026-11-24T10:03:35.000000Z: '
+                     '3 on v2, 0 failed, 0 left; nothing left')
+    assert lines[at - 1].startswith('  c3 ') and lines[at + 1] == 'Batches:'
