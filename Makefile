@@ -49,6 +49,8 @@ yamllint: venv
 
 ansible-lint: collection
 	ansible-lint --offline
+	@# args (not in the production profile): the awx.awx tasks' arguments against each module's spec
+	ansible-lint --offline --strict --enable-list args playbooks/awx_configure.yml
 
 lint: yamllint ansible-lint  ## yamllint + ansible-lint (production profile)
 

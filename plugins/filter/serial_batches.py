@@ -46,38 +46,16 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-
-def _batch_size(item, hosts):
-    """Ansible's own rule (ansible.utils.helpers.pct_to_int): a whole-number percentage is
-    int(pct / 100 * hosts), at least 1. Ansible turns 0 or a negative size into "all hosts at
-    once", which for a rolling upgrade is never what was meant, so those are refused here."""
-    text = str(item).strip()
-    try:
-        if text.endswith('%'):
-            pct = int(text[:-1])
-            if not 0 < pct <= 100:
-                raise ValueError
-            return int((pct / 100.0) * hosts) or 1
-        value = int(text)
-        if value <= 0:
-            raise ValueError
-        return value
-    except ValueError:
-        raise AnsibleFilterError(
-            'invalid batch size %r: use a positive integer or a whole percentage from 1%% to 100%%, '
-            'for example [1, "25%%", "100%%"]' % (item,))
+from ansible_collections.opencontrail.issu.plugins.plugin_utils.batch_spec import batch_size, items
 
 
 def serial_batches(spec, hosts):
-    if isinstance(spec, bool) or spec is None or spec == []:
-        raise AnsibleFilterError('invalid batch specification %r: give an integer, a percentage or '
-                                 'a list of them' % (spec,))
+    listed = items(spec)
     try:
         hosts = int(hosts)
     except (TypeError, ValueError):
         raise AnsibleFilterError('serial_batches needs the number of hosts, got %r' % (hosts,))
-    items = spec if isinstance(spec, list) else [spec]
-    sizes = [_batch_size(item, hosts) for item in items]
+    sizes = [batch_size(item, hosts) for item in listed]
     batches, left, index = [], hosts, 0
     while left > 0:
         size = min(sizes[min(index, len(sizes) - 1)], left)
