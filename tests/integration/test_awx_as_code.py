@@ -187,8 +187,11 @@ def switch_kind(variable, playbooks):
 
 @pytest.fixture(scope='module')
 def batch_filters(collections_path):
-    from ansible.plugins.loader import init_plugin_loader
-    init_plugin_loader([collections_path])
+    # In one pytest run with the unit tests the collection is already imported from .build as a
+    # plain package; Ansible's collection loader would then refuse it (no collection metadata).
+    if 'ansible_collections.opencontrail.issu' not in sys.modules:
+        from ansible.plugins.loader import init_plugin_loader
+        init_plugin_loader([collections_path])
     issu_serial = importlib.import_module('ansible_collections.opencontrail.issu.plugins.filter.issu_serial')
     batches = importlib.import_module('ansible_collections.opencontrail.issu.plugins.filter.serial_batches')
     return issu_serial.issu_serial, batches.serial_batches

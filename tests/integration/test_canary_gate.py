@@ -5,7 +5,6 @@ Driven directly, with lab-compute1 as the canary and the other computes as its p
 with fewer routes than it had before (its before given more) is stopped with the difference in
 the message. The whole compute phase runs the gate in every end-to-end scenario (on by default).
 """
-import json
 import os
 import re
 import subprocess
