@@ -332,7 +332,7 @@ def run(module):
 
 def main():
     IssuModule(argument_spec(), groups=('wait',)).run_and_exit(
-        run, errors=(haproxy_config.NotFound, ValueError, IOError))
+        run, errors=(ValueError, IOError))
 
 
 if __name__ == '__main__':
