@@ -20,6 +20,8 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+
 PARENT_FQ_NAME = ['default-domain', 'default-project', 'ip-fabric', '__default__']
 GSC_FQ_NAME = ['default-global-system-config']
 CONTROL_NODE = 'control-node'
@@ -39,7 +41,7 @@ ROUTER_KEYS = ('name', 'address', 'identifier', 'router_type', 'vendor', 'asn',
 KEY_SET, KEY_CHANGED = 'md5 (key set)', 'md5 (key changed)'
 
 
-class PlanError(Exception):
+class PlanError(IssuError):
     """A request that must be refused before anything is changed."""
 
 

@@ -28,6 +28,7 @@ __metaclass__ = type
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import (
     CONTROL_NODE, GSC_FQ_NAME, PARENT_FQ_NAME,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 #: option -> node type whose objects it sets (name -> address).
 NODE_TYPES = (('config_nodes', 'config-node'),
@@ -35,7 +36,7 @@ NODE_TYPES = (('config_nodes', 'config-node'),
               ('database_nodes', 'database-node'))
 
 
-class CleanupError(Exception):
+class CleanupError(IssuError):
     """A plan refused before anything was changed."""
 
 

@@ -28,6 +28,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime 
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import wait_for
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 #: Section keywords of an HAProxy configuration (a line starting with one opens a section).
 SECTION_KEYWORDS = ('global', 'defaults', 'frontend', 'backend', 'listen', 'peers',
@@ -54,7 +55,7 @@ DYNAMIC_VALUES = frozenset((
     'verifyhost', 'weight', 'ws'))
 
 
-class NotFound(Exception):
+class NotFound(IssuError):
     """A backend, server or address key the task names does not exist."""
 
 

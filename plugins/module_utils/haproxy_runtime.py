@@ -19,6 +19,8 @@ import io
 import re
 import socket
 
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+
 #: ``srv_admin_state`` bits (HAProxy ``enum srv_admin``).
 ADMF_FMAINT = 0x01   # forced maintenance (CLI / state file)
 ADMF_IMAINT = 0x02   # inherited from a tracked server
@@ -34,7 +36,7 @@ OP_STATES = {0: 'stopped', 1: 'starting', 2: 'running', 3: 'stopping'}
 ADMIN_STATES = ('ready', 'drain', 'maint')
 
 
-class HAProxyError(Exception):
+class HAProxyError(IssuError):
     """The socket could not be reached, or HAProxy refused a command."""
 
 

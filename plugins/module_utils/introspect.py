@@ -20,6 +20,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 
 from ansible.module_utils.urls import open_url
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 INT_TYPES = frozenset(('byte', 'i16', 'i32', 'i64', 'u16', 'u32', 'u64'))
 
@@ -31,7 +32,7 @@ API_PORT = 8084
 AGENT_PORT = 8085
 
 
-class IntrospectError(Exception):
+class IntrospectError(IssuError):
     """The introspect port did not answer, or answered something that is not Sandesh."""
 
 

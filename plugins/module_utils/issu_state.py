@@ -44,6 +44,8 @@ import json
 import os
 import tempfile
 
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+
 RECORD_VERSION = 1
 
 PHASES = ('new', 'starting', 'started', 'finalizing', 'finalized', 'aborting', 'aborted')
@@ -123,7 +125,7 @@ HOST_STATUSES = ('v1', 'upgrading', 'v2', 'rolling_back', 'failed')
 NORTHBOUND_STATES = ('open', 'frozen')
 
 
-class StateError(Exception):
+class StateError(IssuError):
     """A refused transition or an unreadable record; the message tells the operator what to do."""
 
 

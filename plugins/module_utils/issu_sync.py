@@ -28,6 +28,7 @@ import re
 import time
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 SECTION = 'DEFAULTS'
 DEFAULT_CONF = '/etc/contrail/contrail-issu.conf'
@@ -69,7 +70,7 @@ PROVISION_KEYS = ('admin_user', 'admin_password', 'admin_tenant_name', 'openstac
 FALSE_WORDS = ('', 'false', 'no', 'off', '0', 'none')
 
 
-class ConfError(ValueError):
+class ConfError(IssuError, ValueError):
     """A value that contrail-issu.conf cannot carry, or an unreadable contrail-api.conf."""
 
 

@@ -53,7 +53,8 @@ is then a few lines::
     in diff mode, so a module always states its diff and the base drops it otherwise.
 
 ``module.fail(msg, exc=None, **result)``
-    Fails with ``msg``, the structured fields of ``exc`` (:func:`error_fields`),
+    Fails with ``msg``, the structured fields of ``exc`` (:func:`error_fields`: an
+    ``IssuError``'s ``fields()``),
     ``module.result`` and ``result``, which win in this order: ``result`` over the error's
     fields over ``module.result``. ``diff`` is dropped outside diff mode, as in :meth:`exit`.
 
@@ -65,17 +66,18 @@ is then a few lines::
 
 ``module.run_and_exit(run, errors=())``
     Calls ``run(module)``, which returns the result dict, and exits with it
-    (:meth:`exit`). One of the collection's errors (:data:`COLLECTION_ERRORS`), or of the
+    (:meth:`exit`). One of the collection's errors (any ``errors.IssuError``), or of the
     module's ``errors``, fails the module with the error's text as ``msg`` and its fields.
     Anything else propagates: a bug shows its traceback.
 
-The error shape: ``msg`` is the error's text (with a prefix from :meth:`failing`), and
-these errors add their structured fields (:data:`ERROR_FIELDS`): ``wait`` for a
-``WaitTimeout`` (what was waited for, how long, what was seen last), ``command`` for a
+The error shape: ``msg`` is the error's text (with a prefix from :meth:`failing`), and an
+``IssuError`` adds its structured field (its ``fields()``, from ``result_key``): ``wait``
+for a ``WaitTimeout`` (what was waited for, how long, what was seen last), ``command`` for a
 ``PackageError``, ``ServiceError`` or ``CommandTimeout`` (the command, its return code and
 the end of its output), ``gave_up`` for a ``GaveUp`` (the daemon the service manager gave
 up on) and ``status`` for a ``VncError`` (the HTTP status, null when the API did not
-answer).
+answer). The base imports only ``errors`` (and the group specs' module_utils), so a
+module's AnsiballZ payload carries the module_utils it uses, not all of them.
 """
 
 from __future__ import annotations
@@ -90,18 +92,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.opencontrail.issu.plugins.module_utils import common_args
 from ansible_collections.opencontrail.issu.plugins.module_utils import config_compare
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
-from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import PlanError
-from ansible_collections.opencontrail.issu.plugins.module_utils.contrail_objects import CleanupError
-from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import HAProxyError
-from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import IntrospectError
-from ansible_collections.opencontrail.issu.plugins.module_utils.issu_state import StateError
-from ansible_collections.opencontrail.issu.plugins.module_utils.issu_sync import ConfError
-from ansible_collections.opencontrail.issu.plugins.module_utils.pkg_manager import PackageError
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
-    GaveUp, ServiceError,
-)
-from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncError
-from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 #: Group name (= its doc fragment ``opencontrail.issu.<name>``) -> (argument spec function,
 #: ``required_if`` rules that go with it).
@@ -117,27 +108,15 @@ ARGUMENT_GROUPS = {
 }
 
 #: The errors of the collection's module_utils: each is a failure the operator can act on,
-#: its text says what went wrong.
-COLLECTION_ERRORS = (
-    WaitTimeout, VncError, IntrospectError, PackageError, ServiceError, GaveUp,
-    vrouter.CommandTimeout, vrouter.VrouterError, StateError, ConfError, PlanError,
-    CleanupError, HAProxyError,
-)
-
-#: Error class(es) -> the result fields a failure from such an error carries.
-ERROR_FIELDS = (
-    (WaitTimeout, lambda exc: dict(wait=exc.to_dict())),
-    ((PackageError, ServiceError, vrouter.CommandTimeout), lambda exc: dict(command=exc.to_dict())),
-    (GaveUp, lambda exc: dict(gave_up=exc.to_dict())),
-    (VncError, lambda exc: dict(status=exc.status)),
-)
+#: its text says what went wrong. They all subclass ``errors.IssuError``, so the base needs
+#: no module_utils that defines one.
+COLLECTION_ERRORS = (IssuError,)
 
 
 def error_fields(exc):
-    """The structured result fields of an error (see :data:`ERROR_FIELDS`); {} for others."""
-    for classes, fields in ERROR_FIELDS:
-        if isinstance(exc, classes):
-            return fields(exc)
+    """The structured result fields of an error (``IssuError.fields()``); {} for others."""
+    if isinstance(exc, IssuError):
+        return exc.fields()
     return {}
 
 

@@ -35,6 +35,8 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+
 APT_ENV = {'DEBIAN_FRONTEND': 'noninteractive', 'LC_ALL': 'C', 'LANG': 'C'}
 # Keep conffiles the operator changed, take the package's version of untouched ones.
 DPKG_CONFFILE_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef',
@@ -56,8 +58,10 @@ APT_LINE = re.compile(r'^(deb|deb-src)[ \t]+(\[[^\]]*\][ \t]+)?\S+[ \t]+\S+')
 REPO_SECTION = re.compile(r'^\s*\[[^\]]+\]\s*$')
 
 
-class PackageError(Exception):
+class PackageError(IssuError):
     """A package command failed; carries the command and its output for diagnostics."""
+
+    result_key = 'command'
 
     def __init__(self, message, cmd=None, rc=None, stdout='', stderr=''):
         super(PackageError, self).__init__(message)

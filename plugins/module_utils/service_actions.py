@@ -22,13 +22,16 @@ __metaclass__ = type
 import os
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 #: How much of a failed command's output its message quotes (the whole is in ``output``).
 MESSAGE_TAIL = 300
 
 
-class ServiceError(Exception):
+class ServiceError(IssuError):
     """A service command failed, or the host's service manager is not one we know."""
+
+    result_key = 'command'
 
     def __init__(self, message, cmd=None, rc=None, output=None, stdout='', stderr=''):
         super(ServiceError, self).__init__(message)

@@ -38,6 +38,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions 
     ServiceError,
     run_checked,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 KINDS = ('supervisor', 'systemd', 'container')
 #: What ``auto`` looks for unless the caller says which shapes it supports: a module that
@@ -80,12 +81,14 @@ ACTIVE_STATES = {
 }
 
 
-class GaveUp(Exception):
+class GaveUp(IssuError):
     """The service manager has given up on a daemon it was asked to run: it will not start it
     again by itself, so waiting for the daemon to come up is pointless.
 
     Not a ServiceError: a poller retrying on ServiceError must stop on this one.
     """
+
+    result_key = 'gave_up'
 
     def __init__(self, program, state, manager, reason, after):
         self.program, self.state, self.manager = program, state, manager

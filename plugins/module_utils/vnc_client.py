@@ -30,6 +30,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
 from ansible.module_utils.urls import Request, make_context
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 #: Statuses worth retrying: the proxy or the api-server is (re)starting or overloaded.
 #: 500 is an unhandled exception in the api-server: retrying repeats it (and might repeat
@@ -42,8 +43,11 @@ READ_ONLY_POSTS = ('/fqname-to-id', '/id-to-fqname', '/list-bulk-collection')
 USER_AGENT = 'opencontrail.issu'
 
 
-class VncError(Exception):
+class VncError(IssuError):
     """A failed config API call: HTTP status (None if no answer) and the server's text."""
+
+    def fields(self):
+        return dict(status=self.status)
 
     def __init__(self, message, status=None, method=None, url=None):
         self.status = status

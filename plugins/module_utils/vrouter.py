@@ -33,6 +33,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.introspect impor
     IntrospectClient,
     collect,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 AGENT_CONF = '/etc/contrail/contrail-vrouter-agent.conf'
 NODEMGR_CONF = '/etc/contrail/contrail-vrouter-nodemgr.conf'
@@ -107,7 +108,7 @@ def agent_state_argument_spec():
     )
 
 
-class VrouterError(Exception):
+class VrouterError(IssuError):
     """Bad input or a state the swap cannot start from; raised before anything changes."""
 
 
@@ -623,8 +624,10 @@ QUERY_TIMEOUT = 30
 KILL_AFTER = 5
 
 
-class CommandTimeout(Exception):
+class CommandTimeout(IssuError):
     """A command did not return within its limit and was killed; says what it waited for."""
+
+    result_key = 'command'
 
     def __init__(self, cmd, seconds, waiting_for, output=''):
         self.cmd, self.seconds, self.waiting_for, self.output = cmd, seconds, waiting_for, output

@@ -18,6 +18,7 @@ import time
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
     wait_argument_spec,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
 __all__ = ['WaitTimeout', 'wait_for', 'wait_argument_spec']
 
@@ -26,8 +27,10 @@ __all__ = ['WaitTimeout', 'wait_for', 'wait_argument_spec']
 INITIAL_INTERVAL = 0.05
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(IssuError):
     """Raised when a condition did not become true in time; says what was last seen."""
+
+    result_key = 'wait'
 
     def __init__(self, describe, timeout, attempts, last_value=None, last_error=None):
         self.describe = describe

@@ -30,18 +30,15 @@ description:
     started, or C(systemctl enable) and C(start).
   - Run it on B(every) v2 config node, because a single node left running its schema transformer
     allocates for the whole cluster (LP 1642780).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
+extends_documentation_fragment:
+  - opencontrail.issu.module_base
 attributes:
   check_mode:
-    support: full
     description: Reports the file edits and the stops or starts it would do, without doing them.
   diff_mode:
     support: full
     description: Shows each C(.ini) file before and after (supervisor hosts).
   platform:
-    support: full
-    platforms: posix
     description: Runs on a v2 config node.
 options:
   state:
@@ -103,11 +100,9 @@ services:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
     ServiceError,
     WriteFile,
@@ -160,29 +155,31 @@ def plan(svc, ini_dir, services, held):
     return service_manager.converge(svc.client, services, running=not held, enabled=not held)
 
 
+def run(module):
+    params = module.params
+    services = list(params['services'])
+    if params['nodemgr'] and NODEMGR not in services:
+        services.append(NODEMGR)
+    result = module.result
+    result['changed'] = False
+    svc = service_manager.detect(module.run_command, 'config', params['manager'])
+    actions = plan(svc, params['ini_dir'], services, params['state'] == 'held')
+    result.update(manager=svc.kind, actions=carry_out(actions, module.check_mode),
+                  changed=bool(actions), services=svc.client.report(services))
+    if diffs_of(actions):
+        result['diff'] = diffs_of(actions)
+    return result
+
+
 def main():
-    module = AnsibleModule(argument_spec=dict(
+    IssuModule(dict(
         state=dict(type='str', default='held', choices=['held', 'released']),
         services=dict(type='list', elements='str',
                       default=['contrail-schema', 'contrail-svc-monitor', 'contrail-device-manager']),
         nodemgr=dict(type='bool', default=True),
         manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
         ini_dir=dict(type='path', default='/etc/contrail/supervisord_config_files'),
-    ), supports_check_mode=True)
-    services = list(module.params['services'])
-    if module.params['nodemgr'] and NODEMGR not in services:
-        services.append(NODEMGR)
-    result = dict(changed=False)
-    try:
-        svc = service_manager.detect(module.run_command, 'config', module.params['manager'])
-        actions = plan(svc, module.params['ini_dir'], services, module.params['state'] == 'held')
-        result.update(manager=svc.kind, actions=carry_out(actions, module.check_mode),
-                      changed=bool(actions), services=svc.client.report(services))
-    except (ServiceError, OSError) as exc:
-        module.fail_json(msg=to_native(exc), **result)
-    if module._diff and diffs_of(actions):
-        result['diff'] = diffs_of(actions)
-    module.exit_json(**result)
+    )).run_and_exit(run, errors=(OSError,))
 
 
 if __name__ == '__main__':

@@ -20,14 +20,11 @@ description:
   - Computes RV(healthy). A service is healthy in one of O(healthy_states); services listed in
     O(expected_inactive) are not judged (during the ISSU the v2 schema transformer,
     svc-monitor and device-manager are held stopped) and are reported under RV(held).
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.attributes.read_only
 attributes:
   platform:
-    support: full
-    platforms: posix
     description: Runs on the Contrail node.
 options:
   expected_inactive:
@@ -113,39 +110,38 @@ stdout_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import contrail_status
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import ServiceError, run_checked
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            expected_inactive=dict(type='list', elements='str', default=[]),
-            healthy_states=dict(type='list', elements='str', default=['active', 'backup']),
-            fail_unhealthy=dict(type='bool', default=False),
-            executable=dict(type='path', default='contrail-status'),
-            timeout=dict(type='float', default=2),
-        ),
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     executable = module.get_bin_path(params['executable'], required=True) \
         if '/' not in params['executable'] else params['executable']
     try:
         _rc, out, _err = run_checked(module.run_command, [executable, '-t', str(params['timeout'])])
     except ServiceError as exc:
-        module.fail_json(msg=str(exc), stdout_lines=exc.stdout.splitlines(),
-                         stderr_lines=exc.stderr.splitlines())
+        module.fail(str(exc), exc, stdout_lines=exc.stdout.splitlines(),
+                    stderr_lines=exc.stderr.splitlines())
     parsed = contrail_status.parse(out)
     verdict = contrail_status.health(parsed, params['expected_inactive'], params['healthy_states'])
     result = dict(changed=False, stdout_lines=out.splitlines(), **parsed)
     result.update(verdict)
     if params['fail_unhealthy'] and not verdict['healthy']:
-        module.fail_json(msg='not healthy: %s' % ', '.join(
+        module.fail('not healthy: %s' % ', '.join(
             '%s %s' % (p['service'], p['state']) for p in verdict['problems']), **result)
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    IssuModule(dict(
+        expected_inactive=dict(type='list', elements='str', default=[]),
+        healthy_states=dict(type='list', elements='str', default=['active', 'backup']),
+        fail_unhealthy=dict(type='bool', default=False),
+        executable=dict(type='path', default='contrail-status'),
+        timeout=dict(type='float', default=2),
+    )).run_and_exit(run)
 
 
 if __name__ == '__main__':

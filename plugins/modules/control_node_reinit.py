@@ -26,20 +26,16 @@ description:
     that reads the config DB, 4.x) and restarts otherwise (3.x, IF-MAP).
   - With O(wait=true) it waits until the control node's introspect answers again and, with
     O(wait_for_peers), until those BGP peers are Established.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.wait
 attributes:
   check_mode:
-    support: full
     description: Reports the method and process it would act on, without acting.
   diff_mode:
     support: none
     description: Changes no file.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the v2 control node.
 options:
   method:
@@ -104,15 +100,12 @@ neighbors:
 import os
 import signal
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import ESTABLISHED, neighbor_view, peer_states
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import IniDocument, read_text
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import bgp_neighbors
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import ServiceError, detect, pidof
-from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import detect, pidof
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import wait_for
 
 PROGRAM = 'contrail-control'
 
@@ -173,44 +166,41 @@ def wait_back(module, process, host, pid_before, method):
                     until=ready)
 
 
+def run(module):
+    params = module.params
+    result = module.result
+    result['changed'] = False
+    conf = control_conf(params['conf'])
+    host = params['introspect_host'] or conf.get('DEFAULT', 'hostip') or '127.0.0.1'
+    process = ControlProcess(module)
+    method = pick_method(module, conf)
+    pid_before = process.pid()
+    result.update(method=method, pid_before=pid_before, changed=True)
+    if method == 'signal' and not pid_before:
+        module.fail('%s is not running: nothing to signal' % PROGRAM)
+    if module.check_mode:
+        return result
+    if method == 'signal':
+        os.kill(pid_before, signal.SIGUSR1)
+    else:
+        process.restart()
+    if params['wait']:
+        seen = wait_back(module, process, host, pid_before, method)
+        result.update(pid_after=seen['pid'], neighbors=seen['neighbors'])
+    else:
+        result['pid_after'] = process.pid()
+    return result
+
+
 def main():
-    spec = dict(
+    IssuModule(dict(
         method=dict(type='str', default='auto', choices=['auto', 'signal', 'restart']),
         manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
         conf=dict(type='path', default='/etc/contrail/contrail-control.conf'),
         introspect_host=dict(type='str'),
         introspect_port=dict(type='int', default=8083),
         wait_for_peers=dict(type='list', elements='str', default=[]),
-    )
-    spec.update(wait_argument_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = module.params
-    result = dict(changed=False)
-    try:
-        conf = control_conf(params['conf'])
-        host = params['introspect_host'] or conf.get('DEFAULT', 'hostip') or '127.0.0.1'
-        process = ControlProcess(module)
-        method = pick_method(module, conf)
-        pid_before = process.pid()
-        result.update(method=method, pid_before=pid_before, changed=True)
-        if method == 'signal' and not pid_before:
-            module.fail_json(msg='%s is not running: nothing to signal' % PROGRAM, **result)
-        if module.check_mode:
-            module.exit_json(**result)
-        if method == 'signal':
-            os.kill(pid_before, signal.SIGUSR1)
-        else:
-            process.restart()
-        if params['wait']:
-            seen = wait_back(module, process, host, pid_before, method)
-            result.update(pid_after=seen['pid'], neighbors=seen['neighbors'])
-        else:
-            result['pid_after'] = process.pid()
-    except WaitTimeout as exc:
-        module.fail_json(msg=to_native(exc), wait=exc.to_dict(), **result)
-    except (ServiceError, OSError) as exc:
-        module.fail_json(msg=to_native(exc), **result)
-    module.exit_json(**result)
+    ), groups=('wait',)).run_and_exit(run, errors=(OSError,))
 
 
 if __name__ == '__main__':

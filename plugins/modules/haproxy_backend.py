@@ -46,14 +46,12 @@ description:
   - A server that is DOWN (failed health checks) can be drained or put in maint. With
     O(wait=true) the module waits for its sessions to reach 0, not for a C(DRAIN) status
     that a DOWN server never shows.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.wait
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reads the current state and reports what would change, without sending any set command or writing any file.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
@@ -61,8 +59,6 @@ attributes:
     details: The diff shows, per server, the state and address before and after, and the persisted copies when O(server_state_file) or O(config_file) are set.
   platform:
     description: Target OS/families that can be operated against.
-    platforms: posix
-    support: full
     details: >-
       Runs where O(server_state_file) and O(config_file) are, normally on the HAProxy host.
       The runtime API may be reached over TCP from elsewhere when no file is managed.
@@ -297,20 +293,13 @@ backup_file:
   sample: /etc/haproxy/haproxy.cfg.12345.2026-11-24@10:00:00~
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_config
-from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import (
-    HAProxyError, HAProxyRuntime,
-)
-from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
-    WaitTimeout, wait_argument_spec,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import HAProxyRuntime
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
 def argument_spec():
-    spec = dict(
+    return dict(
         socket=dict(type='str', default='/run/haproxy/admin.sock'),
         socket_timeout=dict(type='int', default=10),
         backends=dict(type='list', elements='str', required=True, aliases=['backend']),
@@ -324,8 +313,6 @@ def argument_spec():
         config_file=dict(type='path'),
         backup=dict(type='bool', default=False),
     )
-    spec.update(wait_argument_spec())
-    return spec
 
 
 def run(module):
@@ -335,8 +322,7 @@ def run(module):
     result = dict(haproxy_version=runtime.version())
     plan = haproxy_config.read_and_plan(runtime, params)
     result.update(plan.result())
-    if module._diff:
-        result['diff'] = dict(before=plan.before, after=plan.after)
+    result['diff'] = dict(before=plan.before, after=plan.after)
     if not module.check_mode:
         result.update(haproxy_config.apply(runtime, plan, params, backup=module.backup_local))
     result['servers'] = haproxy_config.current_servers(runtime, params['backends'],
@@ -345,14 +331,8 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module)
-    except WaitTimeout as exc:
-        module.fail_json(msg=to_native(exc), wait=exc.to_dict())
-    except (HAProxyError, haproxy_config.NotFound, ValueError, IOError) as exc:
-        module.fail_json(msg=to_native(exc))
-    module.exit_json(**result)
+    IssuModule(argument_spec(), groups=('wait',)).run_and_exit(
+        run, errors=(ValueError, IOError))
 
 
 if __name__ == '__main__':

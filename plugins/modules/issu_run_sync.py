@@ -33,20 +33,16 @@ description:
     while it was down is lost and only C(config_db_uuid) is copied again. Given O(since), the
     module reports in RV(restarted_since) and a warning whether the daemon (re)started after
     that time.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.wait
 attributes:
   check_mode:
-    support: full
     description: Reports what it would change (program file, start, stop) without doing it.
   diff_mode:
     support: full
     description: Shows the supervisor program file before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the v2 config node that runs run-sync (one node only).
 options:
   state:
@@ -164,19 +160,16 @@ last_log_line:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync, service_manager
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import wait_argument_spec
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
     RemoveFile,
     ServiceError,
     WriteFile,
     carry_out,
 )
-from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import wait_for
 
 PROGRESS_RANK = {'none': 0, 'bound': 1, 'synced': 2}
 LOG_TAIL_BYTES = 2 * 1024 * 1024
@@ -344,44 +337,41 @@ def plan(module, manager):
     return actions
 
 
+def run(module):
+    params = module.params
+    if params['state'] != 'absent' and module.get_bin_path(issu_sync.RUN_SYNC_COMMAND) is None:
+        module.fail(issu_sync.missing_tool_message(issu_sync.RUN_SYNC_COMMAND))
+    result = module.result
+    result.update(changed=False, log_file=issu_sync.RUN_SYNC_LOG)
+    if params['state'] != 'absent':
+        issu_sync.check_conf_path(params['conf'])
+    manager = pick_manager(module)
+    result.update(manager=manager.kind, unit=manager.unit)
+    actions = plan(module, manager)
+    result.update(actions=carry_out(actions, module.check_mode), changed=bool(actions))
+    if manager.diff is not None:
+        result['diff'] = manager.diff
+    if params['wait_for'] is None:
+        params['wait_for'] = 'bound' if params['wait'] else 'none'
+    waiting = params['state'] != 'absent' and params['wait_for'] != 'none'
+    if waiting and not module.check_mode:
+        result.update(wait_until_ready(module, manager))
+    else:
+        result.update(observe(manager, params['since'], params['log_lines']))
+    if result.get('restarted_since'):
+        module.warn(issu_sync.lost_messages_warning(result['started_at'], params['since']))
+    return result
+
+
 def main():
-    spec = dict(
+    IssuModule(dict(
         state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
         conf=dict(type='path', default=issu_sync.DEFAULT_CONF),
         manager=dict(type='str', default='auto', choices=['auto', 'supervisor', 'systemd']),
         wait_for=dict(type='str', choices=['bound', 'synced', 'none']),
         since=dict(type='float'),
         log_lines=dict(type='int', default=10),
-    )
-    spec.update(wait_argument_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = module.params
-    if params['state'] != 'absent' and module.get_bin_path(issu_sync.RUN_SYNC_COMMAND) is None:
-        module.fail_json(msg=issu_sync.missing_tool_message(issu_sync.RUN_SYNC_COMMAND))
-    result = dict(changed=False, log_file=issu_sync.RUN_SYNC_LOG)
-    try:
-        if params['state'] != 'absent':
-            issu_sync.check_conf_path(params['conf'])
-        manager = pick_manager(module)
-        result.update(manager=manager.kind, unit=manager.unit)
-        actions = plan(module, manager)
-        result.update(actions=carry_out(actions, module.check_mode), changed=bool(actions))
-        if manager.diff is not None and module._diff:
-            result['diff'] = manager.diff
-        if params['wait_for'] is None:
-            params['wait_for'] = 'bound' if params['wait'] else 'none'
-        waiting = params['state'] != 'absent' and params['wait_for'] != 'none'
-        if waiting and not module.check_mode:
-            result.update(wait_until_ready(module, manager))
-        else:
-            result.update(observe(manager, params['since'], params['log_lines']))
-    except WaitTimeout as exc:
-        module.fail_json(msg=to_native(exc), wait=exc.to_dict(), **result)
-    except (ServiceError, issu_sync.ConfError, OSError) as exc:
-        module.fail_json(msg=to_native(exc), **result)
-    if result.get('restarted_since'):
-        module.warn(issu_sync.lost_messages_warning(result['started_at'], params['since']))
-    module.exit_json(**result)
+    ), groups=('wait',)).run_and_exit(run, errors=(OSError,))
 
 
 if __name__ == '__main__':

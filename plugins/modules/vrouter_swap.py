@@ -54,9 +54,8 @@ description:
     host back with O(rollback=true).
   - Pre-stage the packages with M(opencontrail.issu.vrouter_prestage) so nothing is downloaded
     during the outage; O(require_prestaged=true) refuses to start an outage otherwise.
-author:
-  - opencontrail.issu developers (@opencontrail-issu)
 extends_documentation_fragment:
+  - opencontrail.issu.module_base
   - opencontrail.issu.vrouter
   - opencontrail.issu.vrouter.package_manager
   - opencontrail.issu.vrouter.tor_agents
@@ -64,14 +63,11 @@ extends_documentation_fragment:
   - opencontrail.issu.wait
 attributes:
   check_mode:
-    support: full
     description: Computes the plan (package changes, conf edits, restart) from the host's real state and reports it without changing anything.
   diff_mode:
     support: full
     description: Shows the package version changes and the edits of the agent, nodemgr and ToR agent confs.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the compute node (Ubuntu with apt, or RHEL/CentOS with dnf or yum).
 options:
   version:
@@ -367,24 +363,22 @@ diagnostics:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
-from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import (
-    wait_argument_spec,
-)
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.vrouter_swap import (
     VALIDATE_ERRORS,
     StepFailed,
     Swap,
 )
 
+#: The shared option groups (module_base.ARGUMENT_GROUPS) beside :func:`argument_spec`.
+GROUPS = ('vrouter', 'vrouter.tor_agents', 'vrouter.agent_state', 'wait')
+
 
 def argument_spec():
-    spec = vrouter.host_argument_spec()
-    spec.update(vrouter.tor_agents_argument_spec())
-    spec.update(vrouter.agent_state_argument_spec())
-    spec.update(
+    """The module's own options; ``wait`` and ``wait_interval`` replace the wait group's, with
+    the swap's defaults."""
+    return dict(
         version=dict(type='str'),
         packages=dict(type='list', elements='str'),
         control_servers=dict(type='list', elements='str'),
@@ -402,32 +396,28 @@ def argument_spec():
         install_timeout=dict(type='int', default=600),
         service_timeout=dict(type='int', default=60),
         kmod_timeout=dict(type='int', default=60),
+        wait=dict(type='bool', default=True),
+        wait_interval=dict(type='float', default=0.25),
     )
-    spec.update(wait_argument_spec())
-    spec['wait']['default'] = True
-    spec['wait_interval']['default'] = 0.25
-    return spec
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-    )
+def run(module):
     names = [vrouter.KMOD_DKMS] + list(vrouter.COMPONENT_PACKAGES)
     try:
         swap = Swap(module)
     except VALIDATE_ERRORS as exc:
-        module.fail_json(msg=str(exc), failed_step='validate',
-                         host_state=dict(summary='unchanged'))
+        module.fail(str(exc), failed_step='validate', host_state=dict(summary='unchanged'))
     try:
-        result = swap.run()
+        return swap.run()
     except StepFailed as exc:
         swap.fail(exc.step, str(exc), names + list(swap.wanted), **exc.details)
     except VALIDATE_ERRORS as exc:
-        module.fail_json(msg=str(exc), failed_step='validate',
-                         host_state=dict(summary='unchanged'), **swap.result)
-    module.exit_json(**result)
+        module.fail(str(exc), failed_step='validate', host_state=dict(summary='unchanged'),
+                    **swap.result)
+
+
+def main():
+    IssuModule(argument_spec(), groups=GROUPS).run_and_exit(run)
 
 
 if __name__ == '__main__':

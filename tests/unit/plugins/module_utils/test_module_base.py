@@ -6,21 +6,30 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import module_base
+from ansible_collections.opencontrail.issu.plugins.module_utils.bgp import PlanError
+from ansible_collections.opencontrail.issu.plugins.module_utils.contrail_objects import CleanupError
+from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_config import NotFound
+from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import HAProxyError
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import IntrospectError
 from ansible_collections.opencontrail.issu.plugins.module_utils.issu_state import StateError
+from ansible_collections.opencontrail.issu.plugins.module_utils.issu_sync import ConfError
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.pkg_manager import PackageError
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
     GaveUp, ServiceError,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncError
-from ansible_collections.opencontrail.issu.plugins.module_utils.vrouter import CommandTimeout
+from ansible_collections.opencontrail.issu.plugins.module_utils.vrouter import CommandTimeout, VrouterError
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout
 
 API = dict(api_server_host='10.99.0.11')
@@ -166,11 +175,56 @@ def test_fail_takes_the_given_fields_over_the_errors_and_the_result_so_far(capsy
                        reason='exited too quickly', after=7.1))),
     (VncError('cannot connect', method='GET', url='http://10.99.0.11:8082/'),
      dict(status=None)),
+    (VncError('conflict', status=409), dict(status=409)),
     (IntrospectError('no answer'), {}),
     (StateError("the ISSU is in phase 'new'"), {}),
+    (ConfError('no [DEFAULTS] in /etc/contrail/contrail-issu.conf'), {}),
+    (PlanError('router r1 exists with another address'), {}),
+    (CleanupError('node ctrl1 is still referenced'), {}),
+    (HAProxyError('socket refused'), {}),
+    (NotFound('backend nope not found'), {}),
+    (VrouterError('cannot tell the Contrail release'), {}),
 ])
 def test_each_error_of_the_collection_fails_with_its_text_and_its_fields(capsys, exc, fields):
     assert outcome(capsys, raising(exc)) == dict(fields, failed=True, msg=str(exc))
+
+
+def test_the_collections_errors_are_issu_errors_and_declare_their_field():
+    assert all(issubclass(cls, IssuError) for cls in (
+        WaitTimeout, PackageError, ServiceError, CommandTimeout, GaveUp, VncError,
+        IntrospectError, StateError, ConfError, PlanError, CleanupError, HAProxyError,
+        NotFound, VrouterError))
+    assert issubclass(ConfError, ValueError)    # callers that catch ValueError still do
+    assert [cls.result_key for cls in (WaitTimeout, PackageError, ServiceError, CommandTimeout,
+                                       GaveUp)] == ['wait', 'command', 'command', 'command', 'gave_up']
+    assert module_base.COLLECTION_ERRORS == (IssuError,)
+    assert module_base.error_fields(OSError('x')) == {}
+
+
+class _Own(IssuError):
+    result_key = 'own'
+
+    def to_dict(self):
+        return dict(text=str(self))
+
+
+def test_an_issu_error_of_a_module_fails_through_the_base_with_its_field(capsys):
+    assert outcome(capsys, raising(_Own('broke'))) == dict(failed=True, msg='broke',
+                                                           own=dict(text='broke'))
+
+
+def test_the_base_does_not_bring_the_module_utils_a_module_does_not_use():
+    code = ('import sys\n'
+            'from ansible_collections.opencontrail.issu.plugins.modules import node_status_info\n'
+            "print(' '.join(sorted(n.rsplit('.', 1)[-1] for n in sys.modules\n"
+            "                      if n.startswith('ansible_collections.opencontrail.issu.plugins.module_utils.'))))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    loaded = subprocess.run([sys.executable, '-c', code], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    assert 'module_base' in loaded and 'errors' in loaded and 'introspect' in loaded
+    for unused in ('pkg_manager', 'service_manager', 'service_actions', 'bgp', 'issu_state',
+                   'issu_sync', 'haproxy_runtime', 'contrail_objects'):
+        assert unused not in loaded, unused
 
 
 def test_other_errors_fail_only_when_the_module_names_them(capsys):

@@ -13,6 +13,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_c
 from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime import (
     ADMF_FDRAIN, ADMF_FMAINT, HAProxyRuntime,
 )
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import merged_argument_spec
 from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
 
 STATE_HEADER = (
@@ -96,8 +97,8 @@ class FakeHAProxy(HAProxyRuntime):
 class FakeModule:
     def __init__(self, params, check_mode=False):
         self.check_mode, self._diff = check_mode, True
-        self.params = dict((k, v.get('default'))
-                           for k, v in haproxy_backend.argument_spec().items())
+        spec, _required_if = merged_argument_spec(haproxy_backend.argument_spec(), ('wait',))
+        self.params = dict((k, v.get('default')) for k, v in spec.items())
         self.params.update(params)
         self.backups = []
 

@@ -21,6 +21,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils import service_m
 from ansible_collections.opencontrail.issu.plugins.module_utils import waiter
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import IntrospectError
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter_swap as runner
+from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import merged_argument_spec
 from ansible_collections.opencontrail.issu.plugins.modules import vrouter_swap
 
 V1, V2 = '3.2.14.0-37', '4.0.3.0-62'
@@ -214,7 +215,8 @@ class Failed(Exception):
 class FakeModule:
     def __init__(self, compute, params, check_mode=False):
         self.compute, self.check_mode, self._diff = compute, check_mode, False
-        self.params = dict((k, v.get('default')) for k, v in vrouter_swap.argument_spec().items())
+        spec, _required_if = merged_argument_spec(vrouter_swap.argument_spec(), vrouter_swap.GROUPS)
+        self.params = dict((k, v.get('default')) for k, v in spec.items())
         self.params.update(params)
         self.warnings = []
 
