@@ -24,8 +24,10 @@ description:
     milestones skip). The batches are those the rolling play forms over every compute of the
     play (computes already on v2 are in them too, and skipped), with the computes already on v2
     left out and batches left empty dropped. A compute is on v2 when the record says so and its
-    swap check, when there is one, has nothing to change; a compute whose check would still
-    change it is planned, whatever the record says, as the compute phase swaps it.
+    swap check, when there is one, has nothing to change, or when its check has nothing to
+    change whatever the record says (the compute phase records it without a swap); a compute
+    whose check would still change it is planned, whatever the record says, as the compute phase
+    reads the compute, not the record, before it swaps.
   - Estimates come from what this site's record measured, else from the defaults (O(defaults)).
     A compute's swap is the time from its C(upgrading) to its C(v2) entry (the swap, the wait
     for its agent to be Functional and the records; the median of the computes measured), its
@@ -177,6 +179,7 @@ from ansible_collections.opencontrail.issu.plugins.filter.issu_serial import iss
 from ansible_collections.opencontrail.issu.plugins.filter.serial_batches import serial_batches
 from ansible_collections.opencontrail.issu.plugins.module_utils.issu_state import (
     NEXT_STEP,
+    NO_RETURN,
     OPERATIONS,
     PHASES,
     REVERSIBLE,
@@ -468,10 +471,15 @@ def _compute_phase(record, computes, serial, swaps, figures, forks, batch_pause,
              'status': 'to do' if left_names else 'done', 'steps': steps, 'batches': batches,
              'done': done, 'outage': figures['outage'],
              'seconds': _figure(total, _source(figures, ('host_swap', 'between_batches')))}
-    if pause_note and len(batches) > 1:
-        phase['note'] = pause_note
+    notes = []
     if computes and not sizes:
-        phase['note'] = 'no batches: the batch specification is invalid (see the problems)'
+        notes.append('no batches: the batch specification is invalid (see the problems)')
+    if left_names and record.get('phase') == NO_RETURN:
+        notes.append('after finalize completes: the compute phase does not run while it is under way')
+    if pause_note and len(batches) > 1:
+        notes.append(pause_note)
+    if notes:
+        phase['note'] = '; '.join(notes)
     return phase
 
 
@@ -542,8 +550,8 @@ def _summary(plan):
 
 
 def _words(figure):
-    return '%.1f s (%s%s)' % (figure['seconds'], figure['source'],
-                             ', %d sample(s)' % figure['samples'] if figure.get('samples') else '')
+    samples = ', %d sample(s)' % figure['samples'] if figure.get('samples') else ''
+    return '%.1f s (%s%s)' % (figure['seconds'], figure['source'], samples)
 
 
 def issu_plan(record, computes, serial=None, swaps=None, problems=None, groups=None,

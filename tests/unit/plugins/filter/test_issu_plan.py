@@ -248,6 +248,9 @@ def test_a_resumed_finalize_skips_what_its_milestones_put_behind_it():
     assert skipped == ['check run-sync runs with its copy done and v1\'s and v2\'s control nodes see each other',
                        'gate 1', "stop v1's config services and run-sync, post-sync and zk-sync, gate 2"]
     assert not next(s for s in finalize['steps'] if s['do'].startswith('freeze'))['skipped']
+    assert phase(plan, 'computes')['status'] == 'done'
+    left = issu_plan(record, ['c1', 'c2'])
+    assert 'after finalize completes' in phase(left, 'computes')['note']
     switched = issu_plan(dict(record, steps={'synced': at(200), 'switched': at(201)}), ['c1'], groups=GROUPS)
     assert all(s['skipped'] for s in phase(switched, 'finalize')['steps']
                if s['do'].startswith(('freeze', 'switch')))
