@@ -95,7 +95,7 @@ def test_mid_issu_the_plan_is_what_is_left_and_a_bad_setting_is_listed(collectio
                                              {'status': 'v2', 'at': '2026-12-01T10:01:14.000000Z'}]}}}
     state = tmp_path / 'state' / 'state.json'
     state.write_text(json.dumps(record))
-    plan, _ = run_plan(collections_path, tmp_path, {'vrouter_query_timeout': 'soon'})
+    plan = run_plan(collections_path, tmp_path, {'vrouter_query_timeout': 'soon'})[0]
     assert json.loads(state.read_text()) == record and sorted(os.listdir(str(tmp_path / 'state'))) == ['state.json']
     assert [p['status'] for p in plan['phases']] == ['done', 'to do', 'to do']
     assert batches(plan) == [['cmp2']]
