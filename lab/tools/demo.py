@@ -3,7 +3,8 @@
 
 Brings the lab up (fresh unless --reuse) at the size LAB_COMPUTES, LAB_V1_CONTROLLERS and
 LAB_V2_CONTROLLERS ask (default 3, 1, 1; see `labctl up`), writes the inventory of the running
-lab (`labctl inventory`), starts a northbound workload through the HAProxy VIP and a probe of
+lab (`labctl inventory`), prints the ISSU's plan (playbooks/issu_plan.yml, also written to
+.build/issu-plan.json), starts a northbound workload through the HAProxy VIP and a probe of
 every agent's routes, runs playbooks/issu_full.yml with that inventory, then prints the ISSU's own
 report (phases, northbound freeze windows, per-compute outages, batches) followed by what the
 clients and the data plane saw, and the path of the report's timeline picture (SVG). Exits
@@ -49,6 +50,13 @@ def main(argv=None):
 
     if os.path.exists(PICTURE):
         os.remove(PICTURE)          # a picture left by an earlier run is not this run's
+
+    # What the ISSU will do, before it starts (the plan changes nothing).
+    plan = os.path.join(ROOT, '.build', 'issu-plan.json')
+    if run(['ansible-playbook', '-i', inventory.stdout.strip(), 'playbooks/issu_plan.yml',
+            '-e', 'issu_plan_path=%s' % plan]).returncode:
+        return 1
+
     traffic = lab_traffic.Traffic()
     started = time.time()
     rc = run(['ansible-playbook', '-i', inventory.stdout.strip(), 'playbooks/issu_full.yml',

@@ -51,6 +51,7 @@ PHASE_GROUPS = {
     'issu_finalize.yml': sorted(GROUPS),
     'issu_abort.yml': sorted(GROUPS),
     'issu_report.yml': ['issu_task'],
+    'issu_plan.yml': ['contrail_computes', 'issu_task'],
 }
 
 #: What a template crashing on a missing group or variable prints.
