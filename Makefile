@@ -62,18 +62,23 @@ sanity: collection deps  ## ansible-test sanity on a copy of the collection (off
 	cd $(SANITY_TREE) && rm -rf .git && git init -q . && git add -A && \
 	    ansible-test sanity --python 3.11 --venv --color no
 
-unit: collection  ## unit tests (parsing and planning logic)
+unit: collection  ## tests/unit (+ lab/tests without the lab): parsing and planning logic
 	pytest -q tests/unit lab/tests -m "not lab and not integration"
 
-integration: collection deps  ## modules against real local services (HAProxy), no lab needed
+integration: collection deps  ## tests/integration: modules against real local services (HAProxy), no lab
 	pytest -q tests/integration -m "integration"
 
-lab-test: collection deps  ## the lab's own checks and every module against the lab (brings it up)
-	pytest -q lab/tests tests/integration -m "lab"
+lab-test: collection deps  ## lab/tests + tests/lab: the lab's own checks, every module against the lab
+	pytest -q lab/tests tests/lab -m "lab"
 
-# One pytest run for every suite, so its closing line counts all the tests CI ran:
-# unit first, then the lab's own checks, then the product against real services and the lab.
-test: lint sanity collection deps  ## everything CI runs, in order
+# One pytest run for every suite (pytest.ini testpaths), so its closing line counts all the
+# tests CI ran, in this order:
+#   tests/unit         unit tests of the plugins (no service, no lab)
+#   lab/tests          the lab's own checks (simulator unit tests, then the lab up)
+#   tests/integration  modules against real local services (HAProxy, ansible-playbook), no lab
+#   tests/lab          every module and the phase guards against the rehearsal lab
+#   tests/e2e          the ISSU scenarios end to end (molecule) on a fresh lab
+test: lint sanity collection deps  ## everything CI runs: tests/unit lab/tests tests/integration tests/lab tests/e2e
 	pytest -q -ra
 
 demo: collection deps  ## bring up the rehearsal lab and run the whole ISSU on it, with a summary

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for the compute-side module tests against the lab (import them in a test module).
 
-* ``run_on``: ``run_module`` (conftest.py) on a host of the lab inventory (over SSH,
+* ``run_on``: ``run_module`` (tests/conftest.py) on a host of the lab inventory (over SSH,
   the way the playbooks reach computes), host first;
 * ``compute``: lab-compute1, put back on v1 (3.2, discovery) before and after the test with
   the module under test's rollback path, so a failed test leaves the shared lab as it found it;

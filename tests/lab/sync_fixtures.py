@@ -2,7 +2,7 @@
 """Fixtures of the ISSU sync module tests: modules run by ansible-playbook ON a lab node.
 
 The sync modules must run on the v2 controller itself: ``lab_run`` is ``run_module``
-(conftest.py) on a host of the lab inventory, lab-v2-ctrl1 unless told.
+(tests/conftest.py) on a host of the lab inventory, lab-v2-ctrl1 unless told.
 ``lab`` comes from lab/pytest_lab.py (root conftest.py); REST set-up and checks use h7's
 ``lab_fixtures.Api`` (standard library only, independent of the code under test).
 """
