@@ -44,7 +44,7 @@ INHERITED = {
 }
 #: A value for each required option the cluster facts do not give.
 REQUIRED = {'state_operation': 'start', 'state_host_status': 'v1', 'state_hosts': {'cmp1': {'status': 'v1'}},
-            'state_northbound': 'frozen'}
+            'state_northbound': 'frozen', 'state_progress_event': 'begin', 'state_progress_batches': [1]}
 
 
 def entry_points():
