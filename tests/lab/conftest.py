@@ -14,6 +14,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents and not item.get_closest_marker('lab'):
-            item.add_marker(pytest.mark.lab)
+    """Mark every test here ``lab``; and run the tests that start the ISSU (fixture
+    ``issu_started``, session-scoped: the ISSU stays started) after those that need it not
+    started (the v2 services hold, the sync tools from scratch), whatever their file names."""
+    here = [i for i, item in enumerate(items) if HERE in Path(str(item.fspath)).resolve().parents]
+    for i in here:
+        if not items[i].get_closest_marker('lab'):
+            items[i].add_marker(pytest.mark.lab)
+    ordered = sorted((items[i] for i in here), key=lambda item: 'issu_started' in item.fixturenames)
+    for i, item in zip(here, ordered):
+        items[i] = item
