@@ -8,9 +8,13 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Options of ``introspect_argument_spec()`` (plugins/module_utils/common_args.py)."""
+    """Options of ``introspect_argument_spec()`` (plugins/module_utils/common_args.py), and where
+    a module that reads an introspect runs."""
 
     DOCUMENTATION = r'''
+attributes:
+  platform:
+    description: Runs anywhere the daemon's introspect port is reachable.
 options:
   timeout:
     description: Seconds to wait for each introspect answer.

@@ -13,10 +13,14 @@ class ModuleDocFragment(object):
     Each fragment documents the function of its name (``opencontrail.issu.vrouter.tor_agents``:
     ``tor_agents_argument_spec()``); ``host_argument_spec()`` includes the package manager, so
     a module using it extends both ``opencontrail.issu.vrouter`` and
-    ``opencontrail.issu.vrouter.package_manager``.
+    ``opencontrail.issu.vrouter.package_manager``. ``DOCUMENTATION`` also says where such a
+    module runs; a module says more in its own ``platform`` attribute.
     """
 
     DOCUMENTATION = r'''
+attributes:
+  platform:
+    description: Runs on the compute node.
 options:
   agent_conf:
     description: The agent conf.

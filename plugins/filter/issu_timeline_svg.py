@@ -35,14 +35,17 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Read the record
+- name: Read the record; a failed read is drawn too, saying why
   opencontrail.issu.issu_state: {}
   register: issu
+  ignore_errors: true
   delegate_to: "{{ groups['issu_task'][0] }}"
 
 - name: Write the timeline picture on the controller
   ansible.builtin.copy:
-    content: "{{ issu.record | opencontrail.issu.issu_timeline_svg }}"
+    content: >-
+      {{ issu.record | default(none)
+         | opencontrail.issu.issu_timeline_svg(not_read=issu.msg if issu is failed else none) }}
     dest: ./issu-report.svg
     mode: "0644"
   delegate_to: localhost

@@ -58,50 +58,20 @@ options:
     type: list
     elements: dict
     suboptions:
-      name:
-        description: Name of the bgp-router.
-        type: str
-        required: true
-      address:
-        description: See O(address).
-        type: str
-      identifier:
-        description: See O(identifier).
-        type: str
-      router_type:
-        description: See O(router_type).
-        type: str
-        choices: [control-node, external-control-node, router, bgpaas-server, bgpaas-client]
-      vendor:
-        description: See O(vendor).
-        type: str
-      asn:
-        description: See O(asn).
-        type: int
-      address_families:
-        description: See O(address_families).
-        type: list
-        elements: str
-      hold_time:
-        description: See O(hold_time).
-        type: int
-      port:
-        description: See O(port).
-        type: int
-      auth_key:
-        description: See O(auth_key).
-        type: str
-      peers:
-        description: See O(peers).
-        type: list
-        elements: str
-      purge_peers:
-        description: See O(purge_peers).
-        type: bool
-      state:
-        description: See O(state).
-        type: str
-        choices: [present, absent]
+      name: {description: Name of the bgp-router., type: str, required: true}
+      address: {description: See O(address)., type: str}
+      identifier: {description: See O(identifier)., type: str}
+      router_type: {description: See O(router_type)., type: str,
+                    choices: [control-node, external-control-node, router, bgpaas-server, bgpaas-client]}
+      vendor: {description: See O(vendor)., type: str}
+      asn: {description: See O(asn)., type: int}
+      address_families: {description: See O(address_families)., type: list, elements: str}
+      hold_time: {description: See O(hold_time)., type: int}
+      port: {description: See O(port)., type: int}
+      auth_key: {description: See O(auth_key)., type: str}
+      peers: {description: See O(peers)., type: list, elements: str}
+      purge_peers: {description: See O(purge_peers)., type: bool}
+      state: {description: See O(state)., type: str, choices: [present, absent]}
   address:
     description:
       - BGP address of the router. Required for O(state=present).

@@ -174,21 +174,13 @@ options:
   host_info:
     description:
       - Real host names of the v2 nodes for C(provision_issu.py) (LP 1645914), each a dict
-        address -> host name.
+        address -> host name, written as C(<suboption>_host_info) (C(db_host_info) and so on).
     type: dict
     suboptions:
-      db:
-        description: Written as C(db_host_info).
-        type: dict
-      config:
-        description: Written as C(config_host_info).
-        type: dict
-      analytics:
-        description: Written as C(analytics_host_info).
-        type: dict
-      control:
-        description: Written as C(control_host_info).
-        type: dict
+      db: {description: The database nodes., type: dict}
+      config: {description: The config nodes., type: dict}
+      analytics: {description: The analytics nodes., type: dict}
+      control: {description: The control nodes., type: dict}
   admin_user:
     description: Keystone admin user for C(provision_issu.py).
     type: str

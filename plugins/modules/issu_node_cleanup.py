@@ -49,17 +49,14 @@ options:
   config_nodes:
     description:
       - The config nodes v2 must hold, name to IP address (C(config_node_ip_address)).
-      - Not given means config-nodes are left alone.
+      - Not given means config-nodes are left alone; the same holds for O(analytics_nodes) and
+        O(database_nodes).
     type: dict
   analytics_nodes:
-    description:
-      - The analytics nodes v2 must hold, name to IP address (C(analytics_node_ip_address)).
-      - Not given means analytics-nodes are left alone.
+    description: The analytics nodes, as O(config_nodes) (C(analytics_node_ip_address)).
     type: dict
   database_nodes:
-    description:
-      - The database nodes v2 must hold, name to IP address (C(database_node_ip_address)).
-      - Not given means database-nodes are left alone.
+    description: The database nodes, as O(config_nodes) (C(database_node_ip_address)).
     type: dict
 seealso:
   - module: opencontrail.issu.bgp_router

@@ -26,9 +26,6 @@ extends_documentation_fragment:
   - opencontrail.issu.attributes.read_only
   - opencontrail.issu.introspect
   - opencontrail.issu.wait
-attributes:
-  platform:
-    description: Runs anywhere the daemon's introspect port is reachable.
 options:
   host:
     description: Address of the node.

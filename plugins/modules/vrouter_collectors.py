@@ -33,8 +33,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the edits of each conf file.
-  platform:
-    description: Runs on the compute node.
 options:
   collectors:
     description:

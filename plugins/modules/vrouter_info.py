@@ -28,9 +28,6 @@ extends_documentation_fragment:
   - opencontrail.issu.vrouter
   - opencontrail.issu.vrouter.package_manager
   - opencontrail.issu.vrouter.agent_state
-attributes:
-  platform:
-    description: Runs on the compute node.
 options:
   introspect_port:
     description: Port of the agent introspect; default is C([DEFAULT] http_server_port) of the agent conf, else 8085.

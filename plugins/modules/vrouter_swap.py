@@ -267,10 +267,10 @@ plan:
            loaded: true, used_by: 1, version: 3.2.14.0-37, srcversion: null, installed_srcversion: null}
 node:
   description:
-    - The kind of vRouter node (C(platform) kernel, dpdk or another C([DEFAULT] platform), C(agent_mode)
-      vrouter or tsn, the number of ToR agent confs C(tor_agents)), and C(refused), why an in-place
-      swap refuses it (null when it does not). A TSN is swapped like a compute; a DPDK or SmartNIC
-      vRouter is refused before anything changes.
+    - The kind of vRouter node, as RV(opencontrail.issu.vrouter_info#module:node) of
+      M(opencontrail.issu.vrouter_info) - C(platform), C(agent_mode), C(tor_agents) and
+      C(refused), why an in-place swap refuses it (null when it does not). A TSN is swapped like a
+      compute; a DPDK or SmartNIC vRouter is refused before anything changes.
   returned: when the host could be read
   type: dict
   sample: {platform: kernel, agent_mode: vrouter, tor_agents: 0, refused: null}
