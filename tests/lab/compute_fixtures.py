@@ -72,8 +72,11 @@ def issu_started(lab):
 
 @pytest.fixture
 def compute(lab, issu_started, run_on):
-    """lab-compute1 on v1 with no ISSU record, before and after the test."""
+    """lab-compute1 on v1 with no ISSU record and nothing pre-staged, before and after the test
+    (a lab test that ran the compute phase on it earlier in the session, the hooks' or the
+    plan's, left the v2 packages in apt's cache: the pre-stage then fetched nothing)."""
     lab.exec(COMPUTE, 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact')
+    lab.exec(COMPUTE, 'apt-get', 'clean')
     back_to_v1(run_on, COMPUTE)
     lab.exec(COMPUTE, 'sh', '-c', 'echo "%s" >%s' % (V2_SOURCE, V2_SOURCE_FILE))
     yield COMPUTE
