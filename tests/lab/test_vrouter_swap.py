@@ -109,7 +109,9 @@ def test_a_dpdk_compute_is_refused_before_anything_and_a_tsn_is_swapped(lab, com
         assert 'refusing to swap a DPDK vRouter' in refused['msg'] and 'issu_force' in refused['msg']
         assert lab.exec(compute, 'cat', conf).stdout.count('platform=dpdk') == 1
         lab.exec(compute, 'sed', '-i', 's/^platform=dpdk$/agent_mode=tsn/', conf)
-        preview = run_on(compute, 'vrouter_swap', dict(UPGRADE, update_cache=True), check=True)
+        # The node's kind is the point here, not the pre-stage (the fixture starts with none).
+        preview = run_on(compute, 'vrouter_swap', dict(UPGRADE, update_cache=True, require_prestaged=False),
+                         check=True)
         assert not preview.get('failed') and preview['changed'], preview.get('msg')
         assert preview['node'] == {'platform': 'kernel', 'agent_mode': 'tsn', 'tor_agents': 0,
                                    'refused': None}
