@@ -125,6 +125,85 @@ def test_post_and_zk_sync_report_their_success_lines(lab_run, run_sync_stopped, 
     assert any('zookeeper passed' in line for line in zk['log_tail'])
 
 
+def zk_tree(side, names=('fq-name-to-uuid', 'api-server', 'id')):
+    """{path under the prefix: value} of the ISSU subtrees, one znode at a time (kazoo)."""
+    from kazoo.client import KazooClient
+    hosts, base = side
+    client = KazooClient(hosts=hosts)
+    client.start(timeout=10)
+    try:
+        tree, todo = {}, ['/' + name for name in names if client.exists(base + '/' + name)]
+        while todo:
+            path = todo.pop()
+            tree[path] = client.get(base + path)[0]
+            todo.extend(path + '/' + child for child in client.get_children(base + path))
+        return tree
+    finally:
+        client.stop()
+
+
+@pytest.fixture
+def zk_sides(lab, rendered_conf):
+    """(hosts, base) of v1 and of v2 from the rendered conf; the test's znodes go afterwards."""
+    conf = dict((key.strip(), value.strip()) for key, value in (
+        line.split('=', 1) for line in node_text(lab, V2, 'cat', CONF).splitlines()
+        if '=' in line and not line.startswith('#')))
+    sides = ((conf['old_zookeeper_address_list'], '/' + conf['odb_prefix'].strip('/')),
+             (conf['new_zookeeper_address_list'], '/' + conf['ndb_prefix'].strip('/')))
+    yield sides
+    from kazoo.client import KazooClient
+    for hosts, base in sides:
+        client = KazooClient(hosts=hosts)
+        client.start(timeout=10)
+        client.delete(base.rstrip('/') + '/id/issu-test', recursive=True)
+        client.stop()
+
+
+def test_zk_mirror_reaches_what_zk_sync_leaves_by_difference(lab_run, run_sync_stopped, zk_sides):
+    from kazoo.client import KazooClient
+    v1_side, v2_side = zk_sides
+    v1_base, v2_base = v1_side[1].rstrip('/'), v2_side[1].rstrip('/')
+    v1, v2 = KazooClient(hosts=v1_side[0]), KazooClient(hosts=v2_side[0])
+    v1.start(timeout=10)
+    v2.start(timeout=10)
+    try:
+        for i in range(30):
+            v1.create(v1_base + '/id/issu-test/vn/%010d' % i, b'v1:%d' % i, makepath=True)
+        v2.create(v2_base + '/id/issu-test/vn/%010d' % 3, b'allocated by v2', makepath=True)
+        v2.create(v2_base + '/id/issu-test/v2-only/leaf', b'x', makepath=True)
+    finally:
+        v1.stop()
+        v2.stop()
+
+    checked = lab_run('issu_zk_mirror', {}, check=True, diff=True)
+    assert not checked.get('failed'), checked.get('msg')
+    assert checked['changed'] and not checked['equal']
+    assert checked['deleted'] >= 2 and checked['updated'] >= 1 and checked['created'] >= 29
+    assert v2_base + '/id/issu-test/vn/0000000003 = allocated by v2' in checked['diff']['before']
+    assert '/id/issu-test/v2-only/leaf' in zk_tree(v2_side)
+
+    result = lab_run('issu_zk_mirror', {})
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] and result['equal']
+    v1_tree = zk_tree(v1_side)
+    assert zk_tree(v2_side) == v1_tree and v1_tree['/id/issu-test/vn/0000000003'] == b'v1:3'
+
+    again = lab_run('issu_zk_mirror', {})
+    assert not again['changed'] and again['equal'], again
+
+    # The official tool, run now, leaves exactly the same tree.
+    tool = lab_run('issu_sync', dict(tool='zk'))
+    assert not tool.get('failed'), tool.get('msg')
+    assert zk_tree(v2_side) == v1_tree
+
+
+def test_zk_mirror_bad_inputs_fail_clearly(lab_run, rendered_conf):
+    missing = lab_run('issu_zk_mirror', dict(conf='/etc/contrail/none.conf'))
+    assert missing['failed'] and 'issu_conf' in missing['msg']
+    other = lab_run('issu_zk_mirror', dict(znodes=['svc-monitor']))
+    assert other['failed'] and 'LP 1632799' in other['msg']
+
+
 def test_sync_bad_inputs_fail_clearly(lab_run, rendered_conf):
     missing_conf = lab_run('issu_sync', dict(tool='pre', conf='/etc/contrail/none.conf'))
     assert missing_conf['failed'] and 'does not exist' in missing_conf['msg']
