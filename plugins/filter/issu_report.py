@@ -91,8 +91,9 @@ def phase_lines(history):
 #: point of no return, its final sync and its switch while northbound is frozen).
 MILESTONES = {
     ('phase', 'finalizing'): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
-    ('step', 'synced'): "v1 and run-sync stopped, post-sync, zk-sync, v2 = v1's final config",
-    ('step', 'switched'): 'HAProxy and neutron switched to v2',
+    ('step', 'synced'): ("v1 and run-sync stopped while HAProxy and neutron were switched to v2, "
+                         "post-sync, zk-sync, v2 = v1's final config"),
+    ('step', 'switched'): 'northbound on v2 recorded (switched during the sync, or here when resumed)',
     ('window', 'opened'): 'recorded, opened',
 }
 

@@ -159,21 +159,24 @@ def test_settings_given_as_strings_pass(collections_path, tmp_path):
         'preflight_max_clock_skew=2.5', 'preflight_min_free_mb=1',
         'issu_max_fail_percentage=0', 'issu_batch_pause=30', 'issu_finalize_confirm=true',
         'issu_force=no', 'vrouter_wait_timeout=300', 'northbound_drain_timeout=60',
-        'finalize_catch_up_timeout=10', 'bgp_peering_wait_timeout=180', 'issu_northbound_vip_port=8082'])
+        'finalize_catch_up_timeout=10', 'bgp_peering_wait_timeout=180', 'issu_northbound_vip_port=8082',
+        'finalize_zk_sync=tool'])
     assert proc.returncode == 0 and not result.get('failed'), result
 
 
 def test_settings_that_are_not_numbers_or_booleans_are_refused_by_name(collections_path, tmp_path):
     proc, result = _settings(collections_path, tmp_path, [
         'preflight_max_clock_skew=abc', 'issu_max_fail_percentage=110', 'issu_batch_pause=soon',
-        'issu_finalize_confirm=maybe', 'vrouter_wait_timeout=5m', 'preflight_min_free_mb=1'])
+        'issu_finalize_confirm=maybe', 'vrouter_wait_timeout=5m', 'preflight_min_free_mb=1',
+        'finalize_zk_sync=mirorr'])
     assert proc.returncode != 0 and result.get('failed'), result
     assert result['msg'].startswith('Invalid setting(s), nothing was changed: '), result['msg']
     for expected in ('preflight_max_clock_skew must be a number of seconds, got "abc"',
                      'issu_max_fail_percentage must be a percentage from 0 to 100, got "110"',
                      'issu_batch_pause must be "none", "prompt" or a whole number of seconds, got "soon"',
                      'issu_finalize_confirm must be true or false, got "maybe"',
-                     'vrouter_wait_timeout must be a whole number, got "5m"'):
+                     'vrouter_wait_timeout must be a whole number, got "5m"',
+                     'finalize_zk_sync must be "mirror" or "tool", got "mirorr"'):
         assert expected in result['msg'], (expected, result['msg'])
     assert 'preflight_min_free_mb' not in result['msg']
 
