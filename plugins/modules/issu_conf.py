@@ -298,34 +298,32 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import 
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
-SIDE_OPTIONS = dict(
-    api_conf=dict(type='path'),
-    api_conf_content=dict(type='str', no_log=True),
-    cassandra_address_list=dict(type='list', elements='str'),
-    cassandra_user=dict(type='str'),
-    cassandra_password=dict(type='str', no_log=True),
-    cassandra_use_ssl=dict(type='bool'),
-    cassandra_ca_certs=dict(type='path'),
-    zookeeper_address_list=dict(type='list', elements='str'),
-    rabbit_address_list=dict(type='list', elements='str'),
-    rabbit_port=dict(type='int'),
-    rabbit_user=dict(type='str'),
-    rabbit_password=dict(type='str', no_log=True),
-    rabbit_vhost=dict(type='str'),
-    rabbit_ha_mode=dict(type='bool'),
-    rabbit_q_name=dict(type='str'),
-    rabbit_use_ssl=dict(type='bool'),
-    rabbit_ssl_version=dict(type='str'),
-    rabbit_ssl_ca_certs=dict(type='path'),
-    rabbit_ssl_keyfile=dict(type='path'),
-    rabbit_ssl_certfile=dict(type='path'),
-    zookeeper_use_ssl=dict(type='bool'),
-    zookeeper_ca_certs=dict(type='path'),
-    db_prefix=dict(type='str'),
-)
-
 #: Side options issu_sync.SIDE_KEYS does not know (CEM-16951), written as <side>_<option>.
 ZOOKEEPER_TLS_KEYS = ('zookeeper_use_ssl', 'zookeeper_ca_certs')
+#: The type of each side option that is neither a string nor an address list.
+SIDE_TYPES = dict(
+    rabbit_port='int', cassandra_use_ssl='bool', rabbit_ha_mode='bool', rabbit_use_ssl='bool',
+    zookeeper_use_ssl='bool', cassandra_ca_certs='path', rabbit_ssl_ca_certs='path',
+    rabbit_ssl_keyfile='path', rabbit_ssl_certfile='path', zookeeper_ca_certs='path')
+
+
+def side_option(key):
+    """The argument spec of the side option ``key``: a list for the address lists the file joins
+    (issu_sync.LIST_SEPARATORS), no_log for a secret (issu_sync.is_secret), else SIDE_TYPES'."""
+    if key in issu_sync.LIST_SEPARATORS:
+        return dict(type='list', elements='str')
+    spec = dict(type=SIDE_TYPES.get(key, 'str'))
+    if issu_sync.is_secret(key):
+        spec['no_log'] = True
+    return spec
+
+
+#: A side (old, new): its contrail-api.conf (a path or its text), then one option per key the
+#: module writes as <side>_<key> - the tool's, ZooKeeper's TLS, and the DB prefix.
+SIDE_OPTIONS = dict(
+    [('api_conf', dict(type='path')), ('api_conf_content', dict(type='str', no_log=True))]
+    + [(key, side_option(key))
+       for key in issu_sync.SIDE_KEYS + ZOOKEEPER_TLS_KEYS + ('db_prefix',)])
 
 #: TLS and credentials in contrail-api.conf -> (sections read, last wins; contrail-issu.conf key
 #: without its side prefix; how contrail-api reads the value). contrail-api (utils.parse_args)

@@ -4,8 +4,10 @@ depends (issue 10): run by ansible-playbook on localhost aliases (connection loc
 
 The playbook enters every entry point of every role with ``--tags`` naming no task, so only the
 argument validation Ansible prepends to each entry point (tagged ``always``) runs: it must pass
-with nothing set but the inventory's cluster facts, see the shared defaults through the role's
-own knobs, follow a shared setting that is overridden, and refuse one of the wrong type.
+with nothing set but the inventory's cluster facts (and, for each required option they do not
+give, a value its meta/argument_specs.yml accepts), see the shared defaults through the role's
+own knobs, follow a shared setting that is overridden, and refuse one of the wrong type or a
+required option left unset.
 """
 
 from __future__ import annotations
@@ -42,9 +44,35 @@ INHERITED = {
     'preflight_agent_introspect_port': ('issu_agent_introspect_port', ''),
     'northbound_vip_port': ('issu_northbound_vip_port', ''),
 }
-#: A value for each required option the cluster facts do not give.
-REQUIRED = {'state_operation': 'start', 'state_host_status': 'v1', 'state_hosts': {'cmp1': {'status': 'v1'}},
-            'state_northbound': 'frozen', 'state_progress_event': 'begin', 'state_progress_batches': [1]}
+#: The cluster facts the inventory gives every host (each host also has its contrail_host_ip).
+CLUSTER_FACTS = {'issu_v1_version': '3.2.14.0-37', 'issu_v2_version': '4.0.3.0-62',
+                 'issu_asn': 64512, 'issu_northbound_vip': '10.0.0.5',
+                 'issu_v1_api': {'api_server_host': '10.0.0.11'},
+                 'issu_v2_api': {'api_server_host': '10.0.0.21'}}
+HOST_FACTS = ('contrail_host_ip',)
+FROM_INVENTORY = set(CLUSTER_FACTS) | set(HOST_FACTS)
+#: A value of each type an argument spec names (a type not here fails the test: add it).
+SAMPLES = {'str': 'x', 'int': 1, 'float': 1.0, 'bool': True, 'path': '/x', 'raw': 'x', 'dict': {}}
+
+
+def sample(spec):
+    """A value ``spec`` accepts: its first choice, else one of its type; a list holds one
+    element, a dict its required suboptions."""
+    kind = spec.get('type', 'str')
+    if kind == 'list':
+        element = {key: value for key, value in spec.items() if key not in ('type', 'elements')}
+        return [sample(dict(element, type=spec.get('elements', 'str')))]
+    if spec.get('choices'):
+        return spec['choices'][0]
+    if kind == 'dict' and spec.get('options'):
+        return required_values(spec['options'])
+    return SAMPLES[kind]
+
+
+def required_values(options, facts=()):
+    """A value for each required option of an argument spec that ``facts`` do not give."""
+    return {name: sample(spec) for name, spec in options.items()
+            if spec.get('required') and name not in facts}
 
 
 def entry_points():
@@ -56,24 +84,27 @@ def entry_points():
     return found
 
 
-def include(role, entry, options, public=False):
-    """A task entering ``role`` at ``entry`` (tagged always: it runs whatever --tags says)."""
+def include(role, entry, options, public=False, unset=None):
+    """A task entering ``role`` at ``entry`` (tagged always: it runs whatever --tags says), with
+    a value for each required option the inventory does not give (but ``unset``: (role, entry,
+    option))."""
     args = {'name': 'opencontrail.issu.' + role, 'public': public}
     if entry != 'main':
         # The entry point's name: Ansible validates tasks_from: check against the spec 'check';
         # with tasks_from: check.yml it finds no spec and validates nothing.
         args['tasks_from'] = entry
-    given = {name: REQUIRED[name] for name, spec in options.items()
-             if spec.get('required') and name in REQUIRED}
+    given = required_values(options, FROM_INVENTORY)
+    if unset and unset[:2] == (role, entry):
+        del given[unset[2]]
     return {'name': 'enter %s %s' % (role, entry), 'ansible.builtin.include_role': args,
             'vars': given, 'tags': ['always']}
 
 
-def playbook(tmp_path):
+def playbook(tmp_path, unset=None):
     """The first play enters every entry point (its roles' defaults stay private: each sees only
     its own and its dependencies'); then one play per role with inherited knobs shows them."""
     plays = [{'name': 'validate', 'hosts': 'v2ctl', 'gather_facts': False,
-              'tasks': [include(*entry) for entry in entry_points()]}]
+              'tasks': [include(*entry, unset=unset) for entry in entry_points()]}]
     for role, entry, options in entry_points():
         knobs = [knob for knob in INHERITED if knob.startswith(role + '_')]
         if knobs and role not in [play['name'] for play in plays]:
@@ -92,23 +123,19 @@ def inventory(tmp_path):
               'contrail_computes': ['cmp1'], 'openstack_haproxy': ['hap'], 'issu_task': ['v2ctl']}
     path = tmp_path / 'inventory.yml'
     path.write_text(json.dumps({'all': {
-        'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
-                 'issu_v1_version': '3.2.14.0-37', 'issu_v2_version': '4.0.3.0-62',
-                 'issu_asn': 64512, 'issu_northbound_vip': '10.0.0.5',
-                 'issu_v1_api': {'api_server_host': '10.0.0.11'},
-                 'issu_v2_api': {'api_server_host': '10.0.0.21'},
-                 # What the state role registers before config_sync's watch (config_sync_watch_since).
-                 'state_result': {'phase_since': 0, 'record': {'marks': {}}}},
+        'vars': dict(CLUSTER_FACTS, ansible_connection='local', ansible_python_interpreter=sys.executable,
+                     # What the state role registers before config_sync's watch (config_sync_watch_since).
+                     state_result={'phase_since': 0, 'record': {'marks': {}}}),
         'children': {group: {'hosts': {host: {'contrail_host_ip': hosts[host]} for host in members}}
                      for group, members in groups.items()}}}))
     return path
 
 
-def run(collections_path, tmp_path, *extra):
+def run(collections_path, tmp_path, *extra, unset=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_STDOUT_CALLBACK='json',
                ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_DEPRECATION_WARNINGS='0')
     cmd = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', str(inventory(tmp_path)),
-           str(playbook(tmp_path)), '--tags', 'nothing-but-the-argument-validation'] + list(extra)
+           str(playbook(tmp_path, unset)), '--tags', 'nothing-but-the-argument-validation'] + list(extra)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     try:
         plays = json.loads(proc.stdout)['plays']
@@ -164,3 +191,16 @@ def test_a_shared_setting_of_the_wrong_type_is_refused_at_role_entry(collections
     assert failed and 'Validating arguments' in failed[0][0], results
     inheriting = [knob for knob, (shared, suffix) in INHERITED.items() if shared == 'issu_agent_introspect_port']
     assert any("argument '%s' is of type" % knob in failed[0][1]['msg'] for knob in inheriting), failed[0][1]['msg']
+
+
+def test_a_required_option_left_unset_is_refused_at_role_entry(collections_path, tmp_path):
+    # The values the test gives come from the specs; leaving one out must fail its validation
+    # (and a required cluster fact the inventory lacked would fail the tests above likewise).
+    role, entry, name = next((role, entry, name) for role, entry, options in entry_points()
+                             for name in required_values(options, FROM_INVENTORY))
+    results, _knobs = run(collections_path, tmp_path, unset=(role, entry, name))
+    failed = [(task, result) for task, result in results if result.get('failed')]
+    assert failed, results
+    task, result = failed[0]
+    assert "opencontrail.issu.%s : Validating arguments against arg spec '%s'" % (role, entry) in task, task
+    assert 'missing required arguments: %s' % name in result['msg'], result['msg']

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-HEADER = (
-    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight"
-    " srv_iweight srv_time_since_last_change srv_check_status srv_check_result"
-    " srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id"
-    " srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr"
-    " srv_agent_addr srv_agent_port\n")
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_config as hc
 from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
+from ansible_collections.opencontrail.issu.tests.unit.plugins.haproxy_fixtures import servers_state
 
 
 def srv(backend, server, address, port=8082, state='ready', status='UP', sessions=0):
@@ -97,8 +91,7 @@ def test_live_values_are_not_part_of_the_compared_views():
     assert hc.runtime_view(busy) == hc.runtime_view(API)
 
 
-STATE_FILE = "1\n" + HEADER + """3 contrail-api 1 ctrl1 10.99.0.11 2 1 1 1 4 6 3 4 6 0 0 0 - 8082 - 0 0 - - 0
-"""
+STATE_FILE = servers_state([('contrail-api', 1, 'ctrl1', '10.99.0.11', 1, 8082)])
 
 
 def test_state_file_view():
@@ -281,10 +274,8 @@ def test_plan_of_a_state_change_without_files():
 
 def state_file(*rows):
     """A server-state-file holding (backend, server, address, admin bits, port) rows."""
-    return "1\n" + HEADER + ''.join(
-        '3 %s %d %s %s 2 %d 1 1 4 6 3 4 6 0 0 0 - %d - 0 0 - - 0\n'
-        % (backend, n + 1, server, address, bits, port)
-        for n, (backend, server, address, bits, port) in enumerate(rows))
+    return servers_state((backend, n + 1, server, address, bits, port)
+                         for n, (backend, server, address, bits, port) in enumerate(rows))
 
 
 def test_plan_writes_the_state_file_when_it_lags_or_the_runtime_changes():

@@ -10,16 +10,10 @@ import threading
 
 import pytest
 
-HEADER = (
-    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight"
-    " srv_iweight srv_time_since_last_change srv_check_status srv_check_result"
-    " srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id"
-    " srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr"
-    " srv_agent_addr srv_agent_port\n")
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import haproxy_runtime as hr
+from ansible_collections.opencontrail.issu.tests.unit.plugins.haproxy_fixtures import SERVERS_STATE_HEADER
 
-SERVERS_STATE = "1\n" + HEADER + """3 api 1 s1 127.0.0.9 0 0 1 1 4 8 2 0 6 0 0 0 - 19200 - 0 0 - - 0
+SERVERS_STATE = SERVERS_STATE_HEADER + """3 api 1 s1 127.0.0.9 0 0 1 1 4 8 2 0 6 0 0 0 - 19200 - 0 0 - - 0
 3 api 2 s2 127.0.0.3 2 8 1 1 0 8 2 0 6 0 0 0 - 19100 - 0 0 - - 0
 
 """

@@ -15,13 +15,8 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.haproxy_runtime 
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import merged_argument_spec
 from ansible_collections.opencontrail.issu.plugins.modules import haproxy_backend
+from ansible_collections.opencontrail.issu.tests.unit.plugins.haproxy_fixtures import servers_state
 
-STATE_HEADER = (
-    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight"
-    " srv_iweight srv_time_since_last_change srv_check_status srv_check_result"
-    " srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id"
-    " srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr"
-    " srv_agent_addr srv_agent_port\n")
 STAT_HEADER = "# pxname,svname,scur,status,\n"
 BITS = {'ready': 0, 'drain': ADMF_FDRAIN, 'maint': ADMF_FMAINT}
 
@@ -73,10 +68,8 @@ class FakeHAProxy(HAProxyRuntime):
             backends = words[3:] or list(self.servers)
             if any(b not in self.servers for b in backends):
                 return "Can't find backend.\n"
-            return '1\n' + STATE_HEADER + ''.join(
-                '3 %s %d %s %s 2 %d 1 1 4 6 3 4 6 0 0 0 - %d - 0 0 - - 0\n'
-                % (b, n + 1, s['name'], s['address'], BITS[s['state']], s['port'])
-                for b in backends for n, s in enumerate(self.servers[b])) + '\n'
+            return servers_state((b, n + 1, s['name'], s['address'], BITS[s['state']], s['port'])
+                                 for b in backends for n, s in enumerate(self.servers[b])) + '\n'
         if words[0] == 'add':
             backend, name = words[2].split('/', 1)
             address, port = words[3].rsplit(':', 1)
