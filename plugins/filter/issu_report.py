@@ -93,7 +93,7 @@ MILESTONES = {
     ('phase', 'finalizing'): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
     ('step', 'synced'): ("v1 and run-sync stopped while HAProxy and neutron were switched to v2, "
                          "post-sync, zk-sync, v2 = v1's final config"),
-    ('step', 'switched'): 'northbound on v2 recorded (switched during the sync, or here when resumed)',
+    ('step', 'switched'): 'northbound on v2 (switched during the sync and recorded with it, or here when resumed)',
     ('window', 'opened'): 'recorded, opened',
 }
 

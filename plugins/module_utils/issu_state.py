@@ -240,17 +240,34 @@ def advance(record, operation, to, note=None, now=None):
     return plan(record, phase=target, note=note, now=now)
 
 
-def check_step(operation, step):
-    """Raise StateError unless ``step`` is a milestone of ``operation``."""
+def _steps(step):
+    """``step`` (a milestone, a list of them, or None) as a list."""
+    if step is None:
+        return []
+    return [step] if isinstance(step, str) else list(step)
+
+
+def check_step(operation, step, record=None):
+    """Raise StateError unless each of ``step`` (a milestone or a list) is a milestone of
+    ``operation`` and, with ``record``, every milestone before it is behind or dated with it."""
     op = OPERATIONS[operation]
-    if step not in op.milestones:
-        raise StateError('%r is not a milestone of %s (its milestones: %s)'
-                         % (step, operation, ', '.join(op.milestones) or 'none'))
+    steps = _steps(step)
+    for name in steps:
+        if name not in op.milestones:
+            raise StateError('%r is not a milestone of %s (its milestones: %s)'
+                             % (name, operation, ', '.join(op.milestones) or 'none'))
+        if record is not None:
+            dated = set(record.get('steps') or {}) | set(steps)
+            missing = [m for m in op.milestones[:op.milestones.index(name)] if m not in dated]
+            if missing:
+                raise StateError('%s cannot be recorded before %s' % (name, ', '.join(missing)))
 
 
 def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, step=None,
          marks=None, progress=None):
     """Return the new record for the requested changes; ``record`` is not modified.
+
+    ``step``: a milestone or a list of them, each dated once (a list all with the same time).
 
     ``progress``: the compute phase's progress entry (``issu_progress.update``), replacing the
     one recorded before.
@@ -268,8 +285,9 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, s
             new['steps'] = {}               # a new ISSU after an abort starts with none
             new['marks'] = {}
             new.pop('progress', None)       # ... and without the last compute phase's progress
-    if step is not None and step not in new['steps']:
-        new['steps'][step] = now
+    for name in _steps(step):
+        if name not in new['steps']:
+            new['steps'][name] = now
     if progress is not None and new.get('progress') != progress:
         new['progress'] = progress
     for name, value in (marks or {}).items():

@@ -85,11 +85,14 @@ options:
     type: str
   step:
     description:
-      - A milestone of the current phase to record with its time, once (C(synced), C(switched)
+      - Milestones of the current phase to record with their time, once (C(synced), C(switched)
         in finalize). A resumed run reads C(record.steps) to skip what must not run twice.
         Moving to C(starting) clears them.
-      - With O(operation), it must be one of the operation's milestones.
-    type: str
+      - Several given at once are dated with the same time, in one write.
+      - With O(operation), each must be one of the operation's milestones, and every milestone
+        before it must be behind or given with it (C(switched) needs C(synced)).
+    type: list
+    elements: str
   marks:
     description:
       - Named values of the current phase to keep in C(record.marks), each replacing the one
@@ -352,7 +355,7 @@ def run(module):
             if operation:
                 issu_state.answer(before, operation)
                 if params['step'] is not None:
-                    issu_state.check_step(operation, params['step'])
+                    issu_state.check_step(operation, params['step'], before)
             after = before
             if params['advance']:
                 after = issu_state.advance(before, operation, params['advance'], note=params['note'])
@@ -399,7 +402,7 @@ def main():
             hosts=dict(type='dict'),
             northbound=dict(type='str', choices=list(issu_state.NORTHBOUND_STATES)),
             note=dict(type='str'),
-            step=dict(type='str'),
+            step=dict(type='list', elements='str'),
             marks=dict(type='dict'),
             progress=dict(type='dict', options=dict(
                 event=dict(type='str', choices=list(issu_progress.EVENTS), required=True),

@@ -84,6 +84,8 @@ def test_operations_answer_from_the_phase_table(run_module, record):
     run_module('issu_state', {'path': record, 'operation': 'finalize', 'advance': 'begin'})
     wrong = run_module('issu_state', {'path': record, 'operation': 'finalize', 'step': 'synched'})
     assert wrong['failed'] and 'not a milestone of finalize' in wrong['msg']
+    early = run_module('issu_state', {'path': record, 'operation': 'finalize', 'step': 'switched'})
+    assert early['failed'] and 'switched cannot be recorded before synced' in early['msg']
     synced = run_module('issu_state', {'path': record, 'operation': 'finalize', 'step': 'synced'})
     assert synced['operation']['behind'] == ['synced'] and not synced['operation']['northbound_may_open']
     assert synced['irreversible']

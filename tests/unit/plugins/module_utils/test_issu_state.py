@@ -219,6 +219,17 @@ def test_advance_begins_resumes_and_completes():
         st.advance(record_in('started'), 'computes', 'begin')
 
 
+def test_several_steps_are_dated_at_once_and_in_the_milestones_order():
+    record = dict(st.empty_record(), phase='finalizing')
+    both = st.plan(record, step=['synced', 'switched'], now='t1')
+    assert both['steps'] == {'synced': 't1', 'switched': 't1'}
+    st.check_step('finalize', ['synced', 'switched'], record)
+    st.check_step('finalize', 'switched', both)
+    with pytest.raises(st.StateError) as failure:
+        st.check_step('finalize', 'switched', record)
+    assert 'switched cannot be recorded before synced' in str(failure.value)
+
+
 def test_steps_must_be_milestones_of_the_operation():
     st.check_step('finalize', 'synced')
     with pytest.raises(st.StateError, match="'synched' is not a milestone of finalize"):
