@@ -16,12 +16,13 @@ description:
   - Sets C([DEFAULT] collectors) in the agent conf and the ToR agent confs and
     C([COLLECTOR] server_list) in the vRouter nodemgr conf (LP 1675122), so computes still on
     3.2 report to the v2 analytics before the v1 collectors are stopped. Runs before the
-    compute phase.
+    compute phase, or at the end of finalize on the computes a forced finalize left on v1.
   - With O(state=absent) the keys are deleted again (a 3.2 agent then asks discovery).
   - Only these keys change; every other line and comment is kept.
   - The daemons are told when their conf changed - a 4.x agent re-reads its collectors on
     C(SIGHUP), a 3.x agent is restarted (no kernel module reload, so flows survive in the
     kernel), the nodemgr and ToR agents are restarted. Nothing is signalled when nothing changed.
+    With O(reload=keep_agents) no agent is restarted.
 extends_documentation_fragment:
   - opencontrail.issu.module_base
   - opencontrail.issu.vrouter
@@ -49,16 +50,27 @@ options:
       - How daemons whose conf changed learn it. V(auto) sends C(SIGHUP) to a 4.x agent and
         restarts a 3.x agent (the agent's version is read with O(package_manager));
         V(restart) always restarts; V(none) leaves them alone.
-      - The nodemgr and the ToR agents are restarted unless V(none).
+      - V(keep_agents) never restarts an agent - a 4.x agent gets C(SIGHUP), a 3.x agent and
+        the ToR agents keep running and use the new collectors from their next start - and
+        restarts the nodemgr, which holds no data-plane state. For a compute without a
+        control plane (left on v1 after finalize), whose agent, restarted, would come back
+        without the config and routes it still holds.
+      - The nodemgr is restarted unless V(none); the ToR agents with V(auto) and V(restart).
+      - RV(reloaded) lists what was signalled or restarted, RV(not_reloaded) what was not.
     type: str
     default: auto
-    choices: [auto, restart, none]
+    choices: [auto, restart, keep_agents, none]
 '''
 
 EXAMPLES = r'''
 - name: Report to the v2 analytics before the compute phase (LP 1675122)
   opencontrail.issu.vrouter_collectors:
     collectors: [10.99.0.21, 10.99.0.22]
+
+- name: Point a compute left without a control plane at the v2 analytics, restarting no agent
+  opencontrail.issu.vrouter_collectors:
+    collectors: [10.99.0.21]
+    reload: keep_agents
 
 - name: Revert (3.2 agents find collectors through discovery again)
   opencontrail.issu.vrouter_collectors:
@@ -77,6 +89,14 @@ reloaded:
   type: list
   elements: str
   sample: [contrail-vrouter-agent:restart, contrail-vrouter-nodemgr:restart]
+not_reloaded:
+  description:
+    - Daemons whose conf changed but that were neither signalled nor restarted (O(reload),
+      or not running); they use the new collectors from their next start.
+  returned: always
+  type: list
+  elements: str
+  sample: [contrail-vrouter-agent]
 collectors:
   description: The value written (empty with O(state=absent)).
   returned: always
@@ -109,11 +129,23 @@ def targets(params):
 
 
 def agent_action(module, pkg, reload):
-    """'sighup' or 'restart' for the agent: 4.x agents re-read collectors on SIGHUP."""
+    """'sighup', 'restart' or None (left running) for the agent: 4.x agents re-read collectors
+    on SIGHUP; with keep_agents a 3.x agent is not restarted."""
     if reload == 'restart':
         return 'restart'
     version = (pkg.installed([AGENT_PROGRAM]).get(AGENT_PROGRAM) or {}).get('version')
-    return 'sighup' if version and vrouter.era(version) == '4.x' else 'restart'
+    if version and vrouter.era(version) == '4.x':
+        return 'sighup'
+    return None if reload == 'keep_agents' else 'restart'
+
+
+def action(module, pkg, program, reload):
+    """What tells ``program`` its new conf: 'sighup', 'restart' or None (left as it runs)."""
+    if program == AGENT_PROGRAM:
+        return agent_action(module, pkg, reload)
+    if program == NODEMGR_PROGRAM or reload != 'keep_agents':
+        return 'restart'
+    return None     # a ToR agent, kept with keep_agents
 
 
 def reload_daemons(module, svc, pkg, programs, reload):
@@ -124,11 +156,13 @@ def reload_daemons(module, svc, pkg, programs, reload):
     for program in programs:
         if running and program not in running:
             continue
-        action = agent_action(module, pkg, reload) if program == AGENT_PROGRAM else 'restart'
-        done.append('%s:%s' % (program, action))
+        what = action(module, pkg, program, reload)
+        if what is None:
+            continue
+        done.append('%s:%s' % (program, what))
         if module.check_mode:
             continue
-        if action == 'sighup':
+        if what == 'sighup':
             svc.signal_program(program, 'HUP')
         else:
             svc.restart_program(program)
@@ -157,10 +191,12 @@ def run(module):
                               before_header=path, after_header=path))
             programs.append(program)
     result = dict(changed=bool(changed_files), changed_files=changed_files,
-                  collectors=value or '', reloaded=[], diff=diffs)
+                  collectors=value or '', reloaded=[], not_reloaded=list(programs), diff=diffs)
     if programs and svc is not None:
         try:
             result['reloaded'] = reload_daemons(module, svc, pkg, programs, params['reload'])
+            told = [entry.split(':', 1)[0] for entry in result['reloaded']]
+            result['not_reloaded'] = [program for program in programs if program not in told]
         except (pkg_manager.PackageError, service_manager.ServiceError) as exc:
             module.fail('the collectors were written to %s, but reloading failed: %s; '
                         'restart %s by hand (a re-run finds the files current and reloads '
@@ -173,7 +209,7 @@ def main():
     IssuModule(dict(
         collectors=dict(type='list', elements='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        reload=dict(type='str', default='auto', choices=['auto', 'restart', 'none']),
+        reload=dict(type='str', default='auto', choices=['auto', 'restart', 'keep_agents', 'none']),
     ), groups=('vrouter', 'vrouter.tor_agents'), required_if=[('state', 'present', ('collectors',))]
     ).run_and_exit(run, errors=(OSError,))
 
