@@ -10,7 +10,7 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     """Attributes shared by several modules; each module still documents its own platform."""
 
-    # The modules that only read (the *_info modules and the comparison gate).
+    # The modules that only read (the *_info modules).
     READ_ONLY = r'''
 options: {}
 attributes:

@@ -28,6 +28,9 @@ description:
   - O(types) and O(exclude_types) select what O(mode=dump) reads; O(mode=verify) compares the
     types of the dump, and only it uses O(ignore_fields), O(allow_extra) and O(max_items).
   - The ISSU dumps v1 before anything changes, so the config can be checked (or rebuilt) later.
+  - M(opencontrail.issu.config_compare) writes the same dump, byte for byte, of the v1 config
+    its comparison read (O(opencontrail.issu.config_compare#module:save_v1)), so a freeze
+    need not read v1 a second time for it.
 extends_documentation_fragment:
   - opencontrail.issu.module_base
   - opencontrail.issu.vnc_api
@@ -126,100 +129,21 @@ totals:
   sample: {backup: 1523, live: 1523, missing: 0, extra: 0, different: 0}
 '''
 
-import hashlib
-import json
-import os
-
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
     compare_snapshots, fetch_snapshot, select_types,
 )
-from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import write_atomic
+from ansible_collections.opencontrail.issu.plugins.module_utils.config_dump import (
+    api_server_label, load_dump, save_dump,
+)
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
-
-FORMAT = 'opencontrail.issu.config_backup/1'
-
-
-class BackupError(Exception):
-    """A dump that cannot be written or trusted."""
-
-
-def render_dump(snapshot, api_server):
-    """Canonical bytes of a dump: served types only, objects sorted by uuid, sorted keys."""
-    types = dict((t, sorted(objs, key=lambda o: o['uuid']))
-                 for t, objs in snapshot.items() if objs is not None)
-    doc = {'format': FORMAT, 'api_server': api_server, 'types': types}
-    return json.dumps(doc, sort_keys=True, separators=(',', ':')).encode('utf-8')
-
-
-def sha256_line(digest, path):
-    """The checksum file's content, as ``sha256sum`` writes it."""
-    return '%s  %s\n' % (digest, os.path.basename(path))
-
-
-def file_sha256(path):
-    sha = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            sha.update(block)
-    return sha.hexdigest()
-
-
-def recorded_sha256(path):
-    """The digest in ``<path>.sha256``; None when there is no checksum file."""
-    try:
-        with open(path + '.sha256') as handle:
-            return handle.read().split()[0]
-    except (OSError, IndexError):
-        return None
-
-
-def load_dump(path):
-    """The dump's document, after checking it against its checksum file."""
-    if not os.path.isfile(path):
-        raise BackupError('no dump at %s' % path)
-    expected, actual = recorded_sha256(path), file_sha256(path)
-    if expected is None:
-        raise BackupError('no checksum file %s.sha256' % path)
-    if expected != actual:
-        raise BackupError('checksum mismatch for %s: %s.sha256 says %s, the file has %s'
-                          % (path, path, expected, actual))
-    with open(path, 'rb') as handle:
-        doc = json.loads(handle.read().decode('utf-8'))
-    if doc.get('format') != FORMAT:
-        raise BackupError('%s is not a dump of this module (format %r)'
-                          % (path, doc.get('format')))
-    return doc, actual
-
-
-def file_state(path):
-    """sha256 of an existing dump and the one its checksum file records; None if no dump."""
-    if not os.path.isfile(path):
-        return None
-    return dict(sha256=file_sha256(path), checksum_file=recorded_sha256(path))
 
 
 def dump(module, client):
     params = module.params
-    path = params['path']
     types = select_types(client, params['types'], params['exclude_types'])
     snapshot = fetch_snapshot(client, types, params['workers'])
-    data = render_dump(snapshot, '%s:%s' % (params['api_server_host'],
-                                            params['api_server_port']))
-    digest = hashlib.sha256(data).hexdigest()
-    before = file_state(path)
-    changed = before != dict(sha256=digest, checksum_file=digest)
-    if changed and not module.check_mode:
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise BackupError('directory %s does not exist' % directory)
-        write_atomic(path, data, mode=0o600)
-        write_atomic(path + '.sha256', sha256_line(digest, path), mode=0o600)
-    counts = dict((t, len(objs)) for t, objs in snapshot.items() if objs)
-    objects = sum(counts.values())
-    return dict(changed=changed, path=path, sha256=digest, counts=counts, objects=objects,
-                diff=dict(before=before or {},
-                          after=dict(sha256=digest, checksum_file=digest, objects=objects)))
+    return save_dump(params['path'], snapshot, api_server_label(params), module.check_mode)
 
 
 def verify(module, client):
@@ -251,7 +175,7 @@ def main():
         mode=dict(type='str', default='dump', choices=['dump', 'verify']),
         fail_on_diff=dict(type='bool', default=True),
     ), groups=('vnc_api', 'config_compare')).run_and_exit(
-        run, errors=(BackupError, OSError, ValueError))
+        run, errors=(OSError, ValueError))
 
 
 if __name__ == '__main__':

@@ -26,12 +26,25 @@ description:
   - C(perms2) is compared, since the sync copies it verbatim and a difference changes who sees
     an object. Further fields can be ignored with O(ignore_fields).
   - With O(fail_on_diff=true) it is a gate - the task fails when the configs differ.
+  - With O(save_v1) it also keeps the v1 config it read, as the dump
+    M(opencontrail.issu.config_backup) would write, so v1 is read once where both are needed
+    (inside a freeze). Without O(save_v1) it only reads.
 extends_documentation_fragment:
   - opencontrail.issu.module_base
-  - opencontrail.issu.attributes.read_only
   - opencontrail.issu.config_compare
   - opencontrail.issu.wait
 attributes:
+  check_mode:
+    support: full
+    description:
+      - Compares the same way. With O(save_v1) it writes nothing and reports in RV(saved_v1)
+        and C(changed) whether the dump would be written and would change.
+  diff_mode:
+    support: full
+    description:
+      - With O(save_v1), when the dump is saved, shows the sha256 of the file and of its checksum
+        file before, and the sha256 and object count after, as M(opencontrail.issu.config_backup)
+        does in dump mode. Otherwise nothing changes and there is no diff.
   platform:
     description: Runs anywhere both config APIs are reachable, normally the C(issu_task) host.
 options:
@@ -62,6 +75,26 @@ options:
     description: Seconds to keep comparing with O(wait=true).
     type: int
     default: 60
+  save_v1:
+    description:
+      - Write the v1 snapshot of the last comparison (the one the result describes, after the
+        wait with O(wait=true)) to this file as a dump of M(opencontrail.issu.config_backup),
+        with its checksum in C(<save_v1>.sha256). The bytes are those
+        M(opencontrail.issu.config_backup) in dump mode writes for the same config read from
+        the same API server - the same format, C(api_server) is
+        C(<api_server_host>:<api_server_port>) of O(v1), the same checksum file, both written
+        atomically with mode C(0600) - so M(opencontrail.issu.config_backup) in verify mode
+        checks it later.
+      - It holds the compared types (O(types), O(exclude_types)) that v1 serves.
+      - "Written only when the last comparison found the clusters equal: the file is then a v1
+        config that v2 was seen to hold. When they differ nothing is written (a file already
+        there is left as it is) and RV(saved_v1.saved) is false; with O(fail_on_diff=true) the
+        task fails. A gate that repairs a difference and compares again passes the same path to
+        both comparisons, so the file holds v1's config from the one that ends equal, in either
+        path."
+      - A file that already holds the same dump is not written again (not changed).
+      - The directory must exist; that is checked before the first comparison (not in check mode).
+    type: path
 seealso:
   - module: opencontrail.issu.config_backup
 """
@@ -79,6 +112,14 @@ EXAMPLES = r"""
     v2: {api_server_host: 10.99.0.21}
     types: [virtual-network, virtual-machine-interface]
   register: compare
+
+- name: Wait until v2 equals v1 and keep v1's config, as read, for a later verify
+  opencontrail.issu.config_compare:
+    v1: {api_server_host: 10.99.0.11}
+    v2: {api_server_host: 10.99.0.21}
+    wait: true
+    fail_on_diff: true
+    save_v1: /var/lib/contrail-issu/v1-config-final.json
 """
 
 RETURN = r"""
@@ -134,18 +175,69 @@ types:
   type: list
   elements: str
   sample: [virtual-network]
+saved_v1:
+  description: With O(save_v1), the dump of the last comparison's v1 snapshot.
+  returned: when O(save_v1) is set (success, and failure with O(fail_on_diff))
+  type: dict
+  contains:
+    path:
+      description: The dump file, O(save_v1).
+      type: str
+      sample: /var/lib/contrail-issu/v1-config-final.json
+    saved:
+      description:
+        - Whether the dump was written (in check mode, would be), that is whether the last
+          comparison found the clusters equal.
+      type: bool
+      sample: true
+    changed:
+      description: Whether the file changed (in check mode, would change) by it.
+      type: bool
+      sample: true
+    sha256:
+      description:
+        - sha256 of the dump as written or as it would be written, as
+          M(opencontrail.issu.config_backup) returns it.
+      returned: when RV(saved_v1.saved)
+      type: str
+      sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    objects:
+      description: Number of objects in the dump.
+      returned: when RV(saved_v1.saved)
+      type: int
+      sample: 1523
 """
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
     compare_snapshots, fetch_snapshots, select_types, unserved_types,
+)
+from ansible_collections.opencontrail.issu.plugins.module_utils.config_dump import (
+    DumpError, api_server_label, check_directory, save_dump,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
 
 
+def save_v1(module, snapshot, equal):
+    """Result fields of saving the v1 ``snapshot`` of the last comparison (see ``save_v1``)."""
+    path = module.params['save_v1']
+    if not equal:
+        return dict(saved_v1=dict(path=path, saved=False, changed=False))
+    with module.failing("save_v1: cannot save v1's config to %s: " % path,
+                        errors=(DumpError, OSError)):
+        dump = save_dump(path, snapshot, api_server_label(module.params['v1']),
+                         module.check_mode)
+    return dict(changed=dump['changed'], diff=dump['diff'],
+                saved_v1=dict(path=path, saved=True, changed=dump['changed'],
+                              sha256=dump['sha256'], objects=dump['objects']))
+
+
 def run(module):
     params = module.params
+    if params['save_v1'] and not module.check_mode:
+        with module.failing('save_v1: '):
+            check_directory(params['save_v1'])
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
     types = select_types(clients[0], params['types'], params['exclude_types'])
 
@@ -162,6 +254,8 @@ def run(module):
         v1, v2, result = exc.last_value
     output = dict(result.as_dict(), types=types, changed=False,
                   unserved_types=dict(v1=unserved_types(v1), v2=unserved_types(v2)))
+    if params['save_v1']:
+        output.update(save_v1(module, v1, result.equal))
     if params['fail_on_diff'] and not result.equal:
         module.fail('configs differ: %s' % result.summary(), **output)
     return output
@@ -174,6 +268,7 @@ def main():
         fail_on_diff=dict(type='bool', default=False),
         # config_compare's own default (the wait group's is 120).
         wait_timeout=dict(type='int', default=60),
+        save_v1=dict(type='path'),
     ), groups=('config_compare', 'wait'), connections=('v1', 'v2')).run_and_exit(run)
 
 

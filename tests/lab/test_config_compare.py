@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 import pytest
@@ -43,3 +44,31 @@ def test_unreachable_api_is_a_clear_error(run_module, v1_api):
     result = run_module('config_compare', {
         'v1': v1_api, 'v2': dict(v1_api, api_server_port=1, api_retries=0)})
     assert result['failed'] and 'cannot connect' in result['msg']
+
+
+def test_save_v1_keeps_the_dump_config_backup_writes_and_verifies(run_module, v1_api, tmp_path,
+                                                                  scratch_routers):
+    types = ['bgp-router', 'virtual-network', 'global-system-config', 'project']
+    (tmp_path / 'compare').mkdir()
+    (tmp_path / 'backup').mkdir()
+    saved, dumped = tmp_path / 'compare' / 'v1.json', tmp_path / 'backup' / 'v1.json'
+    args = {'v1': v1_api, 'v2': v1_api, 'types': types, 'fail_on_diff': True,
+            'save_v1': str(saved)}
+    check = run_module('config_compare', args, check=True)
+    assert not check.get('failed') and check['changed'] and check['saved_v1']['saved'], check
+    assert not saved.exists()
+    first = run_module('config_compare', args)
+    assert not first.get('failed') and first['equal'] and first['changed'], first.get('msg')
+    assert first['saved_v1']['saved'] and first['saved_v1']['objects'] == first['totals']['v1']
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    verified = run_module('config_backup', dict(v1_api, path=str(saved), mode='verify'))
+    assert not verified.get('failed') and verified['equal'], verified.get('msg')
+    assert verified['sha256'] == first['saved_v1']['sha256']
+    # config_backup's own dump of the same config: the same bytes and checksum line
+    backup = run_module('config_backup', dict(v1_api, path=str(dumped), types=types))
+    assert backup['sha256'] == first['saved_v1']['sha256']
+    assert dumped.read_bytes() == saved.read_bytes()
+    assert (tmp_path / 'backup' / 'v1.json.sha256').read_text() == \
+        (tmp_path / 'compare' / 'v1.json.sha256').read_text()
+    again = run_module('config_compare', args)
+    assert not again.get('failed') and not again['changed'] and not again['saved_v1']['changed']
