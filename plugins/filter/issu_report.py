@@ -102,7 +102,10 @@ def _milestones(record, begin, end):
     """[(at, kind, name)] recorded between begin and end (ISO stamps compare as text)."""
     found = [(h['at'], 'phase', h['phase']) for h in record.get('history', [])]
     found += [(at, 'step', name) for name, at in (record.get('steps') or {}).items()]
-    return sorted(m for m in found if begin < m[0] <= end)
+    # Milestones dated in one write keep the phase table's order (synced before switched).
+    order = dict((name, index) for index, (kind, name) in enumerate(MILESTONES))
+    return sorted((m for m in found if begin < m[0] <= end),
+                  key=lambda m: (m[0], order.get(m[2], len(order)), m[1], m[2]))
 
 
 def window_steps(record, window):

@@ -52,6 +52,19 @@ def test_a_finalize_window_shows_where_its_time_went():
     assert lines[start + 1].endswith(' finalize')            # nothing recorded inside start's
 
 
+def test_milestones_dated_in_one_write_keep_the_phase_table_order():
+    both = '2026-11-24T10:05:07.500000Z'
+    record = dict(RECORD, steps={'switched': both, 'synced': both})
+    record['northbound'] = {'state': 'open', 'since': None, 'windows': [
+        {'frozen_at': '2026-11-24T10:04:58.000000Z', 'opened_at': '2026-11-24T10:05:08.000000Z',
+         'note': 'finalize'}]}
+    lines = issu_report(record)
+    at = lines.index(next(l for l in lines if l.endswith(' finalize') and '10.0 s' in l))
+    assert [l.split()[:3] for l in lines[at + 1:at + 5]] == [
+        ['2.0', 's', 'finalizing'], ['7.5', 's', 'synced'], ['0.0', 's', 'switched'],
+        ['0.5', 's', 'opened']]
+
+
 def test_batches_of_records_that_listed_every_host_of_a_batch():
     hosts = {'c2': dict(RECORD['hosts']['c2'], batch=['c2', 'c3']),
              'c3': dict(RECORD['hosts']['c3'], batch=['c3', 'c2']),
