@@ -301,8 +301,8 @@ def estimates(record, defaults=None):
     history = record.get('history') or []
     hosts = record.get('hosts') or {}
     figures = {}
-    for name, first, done in (('start', 'starting', 'started'), ('finalize', 'finalizing', 'finalized')):
-        seconds = _last_span(history, first, done)
+    for name in ('start', 'finalize'):
+        seconds = _last_span(history, OPERATIONS[name].running, OPERATIONS[name].done)
         figures[name] = _figure(seconds, 'measured') if seconds is not None else _figure(wanted[name], 'default')
         window = _last_window(record.get('northbound'), name)
         figures[name + '_freeze'] = (_figure(window, 'measured') if window is not None

@@ -49,11 +49,14 @@ _value:
 import datetime
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_progress
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_progress, issu_state
 
-# phase -> the phase that completes it, and the name an operator knows it by.
-PHASE_SPANS = (('starting', 'started', 'start'), ('finalizing', 'finalized', 'finalize'),
-               ('aborting', 'aborted', 'abort'))
+# phase -> the phase that completes it, and the name an operator knows it by: each operation of
+# the phase machine that moves the phase (start, finalize, abort).
+PHASE_SPANS = tuple((op.running, op.done, name) for name, op in issu_state.OPERATIONS.items() if op.running)
+
+# The phases from the point of no return on (finalizing, finalized).
+IRREVERSIBLE = tuple(phase for phase in issu_state.PHASES if phase not in issu_state.REVERSIBLE)
 
 
 def _at(stamp):
@@ -90,7 +93,7 @@ def phase_lines(history):
 #: What a freeze window holds up to each milestone recorded inside it (finalize records its
 #: point of no return, its final sync and its switch while northbound is frozen).
 MILESTONES = {
-    ('phase', 'finalizing'): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
+    ('phase', issu_state.NO_RETURN): 'drained, v2 = v1 checked, v1 config kept (point of no return)',
     ('step', 'synced'): ("v1 and run-sync stopped while HAProxy and neutron were switched to v2, "
                          "post-sync, zk-sync, v2 = v1's final config"),
     ('step', 'switched'): 'northbound on v2 (switched during the sync and recorded with it, or here when resumed)',
@@ -224,7 +227,7 @@ def forced_lines(record):
                   if host.get('left_on_v1') and host.get('status') != 'v2')
     if not left:
         return []
-    if record.get('phase') in ('finalizing', 'finalized'):
+    if record.get('phase') in IRREVERSIBLE:
         header = ('Left on v1 by a forced finalize (issu_force) - WITHOUT A CONTROL PLANE once v1 '
                   'stops: routes age out, no config; move them with playbooks/issu_upgrade_computes.yml:')
     else:

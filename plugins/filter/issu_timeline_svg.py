@@ -65,6 +65,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.opencontrail.issu.plugins.filter.issu_report import (
     batches, phase_spans, upgrade_span)
+from ansible_collections.opencontrail.issu.plugins.module_utils.issu_state import OPERATIONS
+
+# The phases of an operation begun and not complete (starting, finalizing, aborting).
+RUNNING = tuple(op.running for op in OPERATIONS.values() if op.running)
 
 # Geometry (px): the lane names on the left, the time axis in the middle, each compute's last
 # status on the right.
@@ -156,7 +160,7 @@ def _under_way(record):
     frozen, a compute upgrading or rolling back."""
     if _table(record.get('northbound')).get('state') == 'frozen':
         return True
-    if record.get('phase') in ('starting', 'finalizing', 'aborting'):
+    if record.get('phase') in RUNNING:
         return True
     for host in _table(record.get('hosts')).values():
         history = sorted(_dicts(host.get('history')) if isinstance(host, dict) else [],

@@ -2,9 +2,9 @@
 """playbooks/awx_configure.yml as the controller would receive it, without a controller.
 
 * ``configure(**overrides)``: the playbook's awx.awx task arguments rendered by Ansible's own
-  templating with the play's variables (``overrides`` as ``-e`` would give them): the job
-  templates (their block's ``module_defaults`` merged in), the workflow, the project, the
-  execution environment;
+  templating with the play's variables (``overrides`` as ``-e`` would give them) and the
+  collection's filters (in a fresh interpreter): the job templates (their block's
+  ``module_defaults`` merged in), the workflow, the project, the execution environment;
 * ``survey_extra_vars(questions, answers)``: the extra vars AWX hands a job for a survey - each
   question's answer, or its default, typed as AWX types it (``integer`` an int, ``float`` a
   float, ``multiselect`` a list of strings, every other type a string), and the ``awx_*`` /
@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from ansible.parsing.dataloader import DataLoader
@@ -42,29 +45,65 @@ def plain(data):
     return json.loads(json.dumps(data))
 
 
+def render(overrides=None):
+    """{vars, play_module_defaults, tasks}: the playbook rendered in this interpreter, which
+    must have Ansible's collection loader set up (the playbook's templates call the
+    collection's filters)."""
+    loader = DataLoader()
+    play = trusted(loader.load_from_file(str(CONFIGURE))[0])
+    variables = dict(play.get('vars') or {})
+    variables.update(SITE)
+    variables.update(overrides or {})
+    templar = Templar(loader=loader, variables=variables)
+    tasks = []
+    for task in play['tasks']:
+        defaults = plain(templar.template(task.get('module_defaults') or {}))
+        for item in task.get('block', [task]):
+            module = next((key for key in item if key.startswith('awx.awx.')), None)
+            if module:
+                args = dict(defaults.get(module, {}))
+                args.update(plain(templar.template(item[module])))
+                tasks.append((module, args))
+    return {'vars': plain(templar.template(variables)),
+            'play_module_defaults': plain(templar.template(play.get('module_defaults') or {})),
+            'tasks': tasks}
+
+
+#: Run by ``rendered_json``'s fresh interpreter: this checkout as opencontrail.issu, then ``render``.
+_CHILD = """
+import json, os, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+from ansible.plugins.loader import init_plugin_loader
+import awx_fixtures
+with tempfile.TemporaryDirectory() as root:
+    os.makedirs(os.path.join(root, 'ansible_collections', 'opencontrail'))
+    os.symlink(str(awx_fixtures.REPO_ROOT), os.path.join(root, 'ansible_collections', 'opencontrail', 'issu'))
+    init_plugin_loader([root])
+    print(json.dumps(awx_fixtures.render(json.loads(sys.argv[2]))))
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def rendered_json(overrides):
+    """``render`` in a fresh interpreter, as JSON: Ansible finds the collection's filters only
+    through its collection loader, which an interpreter that already imported the collection
+    as a plain package (the unit tests, in the same pytest run) cannot set up."""
+    done = subprocess.run([sys.executable, '-c', _CHILD, str(Path(__file__).resolve().parent), overrides],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError('rendering %s failed:\n%s' % (CONFIGURE, done.stderr))
+    return done.stdout
+
+
 class Configure:
     """The rendered playbook: ``tasks`` [(module, args)], ``vars``, ``job_templates`` {playbook: args}."""
 
     def __init__(self, overrides=None):
-        loader = DataLoader()
-        self.plays = loader.load_from_file(str(CONFIGURE))
-        play = trusted(self.plays[0])
-        variables = dict(play.get('vars') or {})
-        variables.update(SITE)
-        variables.update(overrides or {})
-        templar = Templar(loader=loader, variables=variables)
-        self.play = play
-        self.vars = plain(templar.template(variables))
-        self.play_module_defaults = plain(templar.template(play.get('module_defaults') or {}))
-        self.tasks = []
-        for task in play['tasks']:
-            defaults = plain(templar.template(task.get('module_defaults') or {}))
-            for item in task.get('block', [task]):
-                module = next((key for key in item if key.startswith('awx.awx.')), None)
-                if module:
-                    args = dict(defaults.get(module, {}))
-                    args.update(plain(templar.template(item[module])))
-                    self.tasks.append((module, args))
+        # a fresh copy each time: tests change theirs to check that a check fails
+        data = json.loads(rendered_json(json.dumps(overrides or {}, sort_keys=True)))
+        self.vars = data['vars']
+        self.play_module_defaults = data['play_module_defaults']
+        self.tasks = [tuple(task) for task in data['tasks']]
 
     def args(self, module):
         return [args for name, args in self.tasks if name == module]

@@ -36,7 +36,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.plugin_docs import read_docstring
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # awx_fixtures.py is beside us
-from awx_fixtures import REPO_ROOT, configure  # noqa: E402
+from awx_fixtures import CONFIGURE, REPO_ROOT, configure  # noqa: E402
 
 PLAYBOOKS = REPO_ROOT / 'playbooks'
 ROLES = REPO_ROOT / 'roles'
@@ -362,6 +362,35 @@ def test_the_batch_question_defaults_to_the_collections_batches(rendered, batch_
                    for args in rendered.args('awx.awx.job_template') + [rendered.workflow]
                    if 'issu_serial' in rendered.survey(args))
     assert defaults == {json.dumps(issu_serial(None))}
+
+
+def _scalars(node):
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _scalars(value)]
+    if isinstance(node, list):
+        return [s for item in node for s in _scalars(item)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_the_batch_question_default_comes_from_the_collections_default(rendered, batch_filters):
+    """The survey's default is DEFAULT_SERIAL itself, templated from the issu_serial filter: no
+    value of the playbook is a copy of it, which would stay behind when the default changes."""
+    spec = importlib.import_module('ansible_collections.opencontrail.issu.plugins.plugin_utils.batch_spec')
+    copies = []
+    for value in _scalars(yaml.safe_load(CONFIGURE.read_text())):
+        if '{{' in value:
+            continue
+        try:
+            if spec.parse(value) == list(spec.DEFAULT_SERIAL):
+                copies.append(value)
+        except AnsibleFilterError:
+            pass
+    assert not copies, 'awx_configure.yml copies the default batch shape: %s' % copies
+    for args in rendered.args('awx.awx.job_template') + [rendered.workflow]:
+        question = rendered.survey(args).get('issu_serial')
+        if question:
+            assert isinstance(question['default'], str), question
+            assert spec.parse(question['default']) == list(spec.DEFAULT_SERIAL), question
 
 
 def test_the_workflow_graph(rendered):
