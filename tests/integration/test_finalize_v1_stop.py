@@ -10,7 +10,8 @@ does not have, so their real stop fails.
 * v1ctl3 unreachable (SSH to a closed port) and v1ctl4 not in this run (--limit): both named by
   the check, before any wait;
 * v1ctl1, v1ctl2 alone: launched, and the wait fails with the service module's own message;
-* with the service absent from the facts (nothing to stop): nothing is launched, nothing fails.
+* with the service absent from the facts (nothing to stop): nothing is launched, nothing fails;
+  run-sync's stop, launched in the background by sync.yml, is waited for by the same wait.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def stop_play():
     return found[0]
 
 
-def playbook(services):
+def playbook(services, run_sync=False):
+    # sync.yml launches run-sync's stop in the background before the check; a job that ends after
+    # a second stands for it, and the one wait must wait for it too.
+    launch = [{'name': 'Stop run-sync', 'ansible.builtin.command': 'sleep 1', 'async': 30, 'poll': 0,
+               'changed_when': False, 'register': 'config_sync_stop_job'}] if run_sync else []
     return [
         {'name': 'issu_task passed the point of no return', 'hosts': 'issu_task', 'gather_facts': False,
          'tasks': [{'ansible.builtin.set_fact': {'finalize_stop_v1': True}}]},
@@ -47,7 +52,7 @@ def playbook(services):
          'tasks': [{'ansible.builtin.set_fact': {'ansible_facts': {'services': services}}}]},
         stop_play(),
         {'name': 'The final sync begins by checking the stops', 'hosts': 'issu_task', 'gather_facts': False,
-         'tasks': [
+         'tasks': launch + [
              {'ansible.builtin.include_role': {'name': 'opencontrail.issu.finalize',
                                                'tasks_from': 'v1_stopped.yml'}},
              {'name': 'Every stop done', 'ansible.builtin.debug': {'msg': 'v1 stopped'}},
@@ -67,12 +72,12 @@ def run(tmp_path):
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_TIMEOUT='5',
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
 
-    def play(services, names=('v1ctl1', 'v1ctl2', 'v1ctl3', 'v1ctl4')):
+    def play(services, names=('v1ctl1', 'v1ctl2', 'v1ctl3', 'v1ctl4'), run_sync=False):
         inventory = {'all': {'vars': {'finalize_v1_services': ['issu-test-none']}, 'children': {
             'issu_task': {'hosts': {'task': local}},
             'contrail_v1_controllers': {'hosts': dict((name, controllers[name]) for name in names)}}}}
         (tmp_path / 'inventory.json').write_text(json.dumps(inventory))
-        (tmp_path / 'play.json').write_text(json.dumps(playbook(services)))
+        (tmp_path / 'play.json').write_text(json.dumps(playbook(services, run_sync)))
         cmd = ['ansible-playbook', '-i', str(tmp_path / 'inventory.json'), str(tmp_path / 'play.json'),
                '--limit', 'task:v1ctl1:v1ctl2:v1ctl3']
         done = subprocess.run(cmd, env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
@@ -111,4 +116,11 @@ def test_a_stop_that_fails_fails_the_wait_with_its_reason(run):
 def test_nothing_to_stop_passes(run):
     rc, out = run({'another-service': {'state': 'running'}}, names=('v1ctl1', 'v1ctl2'))
     assert rc == 0, out[-4000:]
+    assert '"msg": "v1 stopped"' in out
+
+
+def test_the_wait_covers_run_syncs_stop(run):
+    rc, out = run({'another-service': {'state': 'running'}}, names=('v1ctl1', 'v1ctl2'), run_sync=True)
+    assert rc == 0, out[-4000:]
+    assert re.search(r'^(?:ok|changed): \[task(?: -> task)?\] => \(item=task run-sync\)', out, re.M), out[-4000:]
     assert '"msg": "v1 stopped"' in out
