@@ -178,7 +178,7 @@ def test_the_read_ahead_learns_the_service_manager_once(collections_path, tmp_pa
     tasks = [(t['task']['name'].split(' : ')[-1], t['hosts'].get('localhost', {}))
              for t in json.loads(proc.stdout)['plays'][0]['tasks']]
     learnt = [result for name, result in tasks if name == LEARN]
-    assert len(learnt) == 2, [name for name, _ in tasks]
+    assert len(learnt) == 2, [task[0] for task in tasks]
     assert learnt[0].get('skipped') is not True and learnt[0]['results'][0]['ansible_facts']['ansible_service_mgr']
     assert learnt[1]['results'][0].get('skipped') is True  # known: not gathered again
     shown = [result for name, result in tasks if name == 'what the restart will use'][0]
