@@ -8,7 +8,7 @@ then raises) creates a virtual-network through the VIP every ``--interval`` seco
 JSON document: per freeze the record's window, the client's longest write that overlapped it,
 the client errors; and whether every acknowledged write is present in v2 at the end.
 
-    .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--keep] [--logs DIR]
+    .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--forks N] [--keep] [--logs DIR]
 
 Needs podman and the lab's images (make lab-images). No assertion on times.
 """
@@ -120,6 +120,7 @@ def main(argv=None):
     parser.add_argument('--v2', type=int, default=1)
     parser.add_argument('--interval', type=float, default=0.2)
     parser.add_argument('--keep', action='store_true', help='leave the lab up at the end')
+    parser.add_argument('--forks', type=int, help='ansible-playbook --forks (default: ansible.cfg, 5)')
     parser.add_argument('--logs', help="keep each playbook's output, with per-task times, in this directory")
     args = parser.parse_args(argv)
     if args.logs:
@@ -127,6 +128,8 @@ def main(argv=None):
         LOG_DIR = args.logs
         os.makedirs(LOG_DIR, exist_ok=True)
         ENV['ANSIBLE_CALLBACKS_ENABLED'] = 'ansible.posix.profile_tasks'
+    if args.forks:
+        ENV['ANSIBLE_FORKS'] = str(args.forks)
     labctl('down')
     labctl('up', '--computes', str(args.computes), '--v1-controllers', str(args.v1),
            '--v2-controllers', str(args.v2))
@@ -145,8 +148,14 @@ def main(argv=None):
                                         '/var/lib/contrail-issu/state.json'],
                                        env=ENV, capture_output=True, text=True, check=True).stdout)
     acked, missing = present_in_v2(writer.calls)
+    outages = sorted(h['timings']['outage'] for h in record.get('hosts', {}).values() if 'outage' in h.get('timings', {}))
     print(json.dumps({'size': {'computes': args.computes, 'v1': args.v1, 'v2': args.v2},
-                      'playbook_seconds': times, 'freezes': freeze_report(record, writer.calls),
+                      'forks': args.forks, 'playbook_seconds': times,
+                      'issu_seconds': round(sum(times.values()), 1),
+                      'compute_outage_seconds': {
+                          'count': len(outages), 'median': outages[len(outages) // 2] if outages else None,
+                          'p95': outages[max(0, -(-95 * len(outages) // 100) - 1)] if outages else None,
+                          'longest': outages[-1] if outages else None}, 'freezes': freeze_report(record, writer.calls),
                       'client': {'writes': len(writer.calls), 'acknowledged': acked,
                                  'errors': sum(1 for c in writer.calls if c['error']),
                                  'acknowledged_missing_in_v2': len(missing)}}, indent=2))

@@ -155,6 +155,19 @@ def host_lines(hosts):
     return lines
 
 
+def outage_summary(hosts):
+    """The computes' outages in one line: how many, median, p95 (nearest rank) and longest."""
+    outages = sorted(float(host['timings']['outage']) for host in hosts.values()
+                     if isinstance(host.get('timings'), dict) and 'outage' in host['timings'])
+    if not outages:
+        return []
+    count = len(outages)
+    middle = count // 2
+    median = outages[middle] if count % 2 else (outages[middle - 1] + outages[middle]) / 2
+    p95 = outages[max(0, -(-95 * count // 100) - 1)]
+    return ['  outages: %d computes, median %.2f s, p95 %.2f s, longest %.2f s' % (count, median, p95, outages[-1])]
+
+
 def _upgrades(host):
     """The stamps of a compute's 'upgrading' entries, in order."""
     return sorted(h['at'] for h in host.get('history') or [] if h.get('status') == 'upgrading')
@@ -253,6 +266,7 @@ def issu_report(record):
     lines += freeze_lines(record.get('northbound', {}), record) or ['  none']
     lines.append('Computes (outage = vRouter stopped until its routes are back):')
     lines += host_lines(hosts) or ['  none recorded']
+    lines += outage_summary(hosts)
     lines += progress_lines(record)
     lines += forced_lines(record)
     ordered = batch_lines(hosts)

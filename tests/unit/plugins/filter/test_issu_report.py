@@ -143,4 +143,21 @@ def test_the_compute_phases_progress_is_one_line_after_the_computes():
     lines = issu_report(dict(RECORD, progress=progress))
     at = lines.index('Progress: batch 2 of 2 done in 1 min 35 s at 2026-11-24T10:03:35.000000Z: '
                      '3 on v2, 0 failed, 0 left; nothing left')
-    assert lines[at - 1].startswith('  c3 ') and lines[at + 1] == 'Batches:'
+    assert lines[at - 2].startswith('  c3 ') and lines[at - 1].startswith('  outages: ')
+    assert lines[at + 1] == 'Batches:'
+
+
+def test_the_outages_are_summed_up_as_median_p95_and_longest():
+    """At 30 computes the per-host lines scroll by: the operator reads the distribution in one line."""
+    hosts = {'c%02d' % i: {'status': 'v2', 'version': '4.0', 'timings': {'outage': 1.0 + i / 10.0}}
+             for i in range(1, 21)}
+    hosts['c99'] = {'status': 'v1', 'version': '3.2'}          # not swapped: no outage to count
+    lines = issu_report({'phase': 'computes', 'hosts': hosts})
+    summary = [line for line in lines if line.strip().startswith('outages:')]
+    # 20 outages 1.1 .. 3.0 s: median 2.05, p95 (nearest rank, the 19th) 2.9, longest 3.0
+    assert summary == ['  outages: 20 computes, median 2.05 s, p95 2.90 s, longest 3.00 s']
+
+
+def test_no_outage_summary_before_any_swap():
+    lines = issu_report({'phase': 'started', 'hosts': {'c1': {'status': 'v1'}}})
+    assert not [line for line in lines if 'outages:' in line]
