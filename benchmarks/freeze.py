@@ -147,6 +147,9 @@ def main(argv=None):
     record = json.loads(subprocess.run(['podman', 'exec', 'lab-v2-ctrl1', 'cat',
                                         '/var/lib/contrail-issu/state.json'],
                                        env=ENV, capture_output=True, text=True, check=True).stdout)
+    if LOG_DIR:     # the record as the run left it: each compute's swap steps, the windows' steps
+        with open(os.path.join(LOG_DIR, 'state.json'), 'w') as handle:
+            json.dump(record, handle, indent=1)
     acked, missing = present_in_v2(writer.calls)
     outages = sorted(h['timings']['outage'] for h in record.get('hosts', {}).values() if 'outage' in h.get('timings', {}))
     print(json.dumps({'size': {'computes': args.computes, 'v1': args.v1, 'v2': args.v2},
