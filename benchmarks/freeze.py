@@ -28,7 +28,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))   # make collection links it
-from ansible_collections.opencontrail.issu.plugins.filter.issu_report import window_steps  # noqa: E402
+from ansible_collections.opencontrail.issu.plugins.filter.issu_report import median, outages, p95, window_steps  # noqa: E402
 VIP, V2_API = '10.99.0.5', '10.99.0.21'
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
@@ -151,14 +151,14 @@ def main(argv=None):
         with open(os.path.join(LOG_DIR, 'state.json'), 'w') as handle:
             json.dump(record, handle, indent=1)
     acked, missing = present_in_v2(writer.calls)
-    outages = sorted(h['timings']['outage'] for h in record.get('hosts', {}).values() if 'outage' in h.get('timings', {}))
+    swapped = outages(record.get('hosts', {}))
     print(json.dumps({'size': {'computes': args.computes, 'v1': args.v1, 'v2': args.v2},
                       'forks': args.forks, 'playbook_seconds': times,
                       'issu_seconds': round(sum(times.values()), 1),
                       'compute_outage_seconds': {
-                          'count': len(outages), 'median': outages[len(outages) // 2] if outages else None,
-                          'p95': outages[max(0, -(-95 * len(outages) // 100) - 1)] if outages else None,
-                          'longest': outages[-1] if outages else None}, 'freezes': freeze_report(record, writer.calls),
+                          'count': len(swapped), 'median': median(swapped) if swapped else None,
+                          'p95': p95(swapped) if swapped else None,
+                          'longest': swapped[-1] if swapped else None}, 'freezes': freeze_report(record, writer.calls),
                       'client': {'writes': len(writer.calls), 'acknowledged': acked,
                                  'errors': sum(1 for c in writer.calls if c['error']),
                                  'acknowledged_missing_in_v2': len(missing)}}, indent=2))

@@ -173,6 +173,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.opencontrail.issu.plugins.filter.issu_report import (
     _seconds,
+    median,
+    outages,
     upgrade_span,
 )
 from ansible_collections.opencontrail.issu.plugins.filter.issu_serial import issu_serial
@@ -236,12 +238,6 @@ FINALIZE_STEPS = (
     ("stop the rest of v1; leave v2 with its own config, analytics and database node objects and "
      "none of v1's", ('contrail_v1_controllers', 'issu_task'), False, None),
 )
-
-
-def _median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
 def _figure(seconds, source, samples=None):
@@ -314,14 +310,13 @@ def estimates(record, defaults=None):
         began, done = upgrade_span(host)
         if began and done and began < done and any(e.get('status') == 'upgrading' for e in host.get('history') or []):
             swaps.append(_seconds(began, done))
-    figures['host_swap'] = (_figure(_median(swaps), 'measured', len(swaps)) if swaps
+    figures['host_swap'] = (_figure(median(swaps), 'measured', len(swaps)) if swaps
                             else _figure(wanted['host_swap'], 'default'))
-    outages = [float(h['timings']['outage']) for h in hosts.values()
-               if isinstance(h.get('timings'), dict) and 'outage' in h['timings']]
-    figures['outage'] = (_figure(_median(outages), 'measured', len(outages)) if outages
+    swapped = outages(hosts)
+    figures['outage'] = (_figure(median(swapped), 'measured', len(swapped)) if swapped
                          else _figure(wanted['outage'], 'default'))
-    if outages:
-        figures['outage']['longest'] = round(max(outages), 1)
+    if swapped:
+        figures['outage']['longest'] = round(swapped[-1], 1)
     batches = _measured_batches(hosts)
     gaps = [_seconds(before[1], after[0]) for before, after in zip(batches, batches[1:])]
     gaps = [gap for gap in gaps if gap > 0]

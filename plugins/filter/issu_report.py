@@ -155,17 +155,31 @@ def host_lines(hosts):
     return lines
 
 
+def outages(hosts):
+    """The recorded outages of the computes (seconds), shortest first; none for a compute not swapped."""
+    return sorted(float(host['timings']['outage']) for host in hosts.values()
+                  if isinstance(host.get('timings'), dict) and 'outage' in host['timings'])
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+def p95(values):
+    """The 95th percentile, nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
 def outage_summary(hosts):
-    """The computes' outages in one line: how many, median, p95 (nearest rank) and longest."""
-    outages = sorted(float(host['timings']['outage']) for host in hosts.values()
-                     if isinstance(host.get('timings'), dict) and 'outage' in host['timings'])
-    if not outages:
+    """The computes' outages in one line: how many, median, p95 and longest."""
+    seconds = outages(hosts)
+    if not seconds:
         return []
-    count = len(outages)
-    middle = count // 2
-    median = outages[middle] if count % 2 else (outages[middle - 1] + outages[middle]) / 2
-    p95 = outages[max(0, -(-95 * count // 100) - 1)]
-    return ['  outages: %d computes, median %.2f s, p95 %.2f s, longest %.2f s' % (count, median, p95, outages[-1])]
+    return ['  outages: %d computes, median %.2f s, p95 %.2f s, longest %.2f s'
+            % (len(seconds), median(seconds), p95(seconds), seconds[-1])]
 
 
 def _upgrades(host):
