@@ -130,3 +130,70 @@ def test_each_batch_shows_and_records_its_progress_and_a_rerun_changes_nothing(r
     assert shown(output) == ['Batch 1 of 2 (h1): on v2 already by the record; 3 on v2, 0 failed, 0 left; nothing left',
                              'Batch 2 of 2 (h2, h3): on v2 already by the record; 3 on v2, 0 failed, 0 left; '
                              'nothing left']
+
+
+# As the compute playbook's rolling play begins each batch: one call reads the phase and records
+# the progress.
+ASKED = """
+- name: The record's phase, as the phases before left it
+  hosts: task
+  gather_facts: false
+  tasks:
+    - name: Move the record through the phases
+      opencontrail.issu.issu_state:
+        path: %(state)s
+        phase: "{{ item }}"
+      loop: %(phases)s
+
+- name: Rolling play asking the phase table in the progress call
+  hosts: computes
+  gather_facts: false
+  serial: 1
+  vars:
+    state_path: %(state)s
+  pre_tasks:
+    - name: Progress as the batch begins, with the phase table's answer
+      ansible.builtin.include_role:
+        name: opencontrail.issu.state
+        tasks_from: progress.yml
+      vars:
+        state_progress_operation: computes
+        state_progress_event: begin
+        state_progress_batches: "{{ 1 | opencontrail.issu.serial_batches(ansible_play_hosts_all | length) }}"
+  tasks:
+    - name: Show the answer
+      ansible.builtin.debug:
+        msg: "rollback_allowed={{ state_progress_result.operation.rollback_allowed }}"
+"""
+
+
+@pytest.mark.parametrize('phases, allowed', [(['starting', 'started'], True),
+                                             (['starting', 'started', 'finalizing', 'finalized'], False)])
+def test_the_progress_call_answers_for_the_phase(tmp_path, phases, allowed):
+    state = tmp_path / 'state.json'
+    (tmp_path / 'hosts').write_text(
+        '[computes]\nh1\nh2\n[issu_task]\ntask\n'
+        '[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n' % sys.executable)
+    (tmp_path / 'play.yml').write_text(ASKED % {'state': state, 'phases': json.dumps(phases)})
+    done = subprocess.run(['ansible-playbook', '-i', str(tmp_path / 'hosts'), str(tmp_path / 'play.yml')],
+                          env=ansible_env(), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=180, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert output.count('"msg": "rollback_allowed=%s"' % allowed) == 2, output[-3000:]
+    assert json.loads(state.read_text())['progress']['batches'] == 2
+
+
+def test_the_progress_call_refuses_a_phase_the_table_does_not_allow(tmp_path):
+    state = tmp_path / 'state.json'
+    (tmp_path / 'hosts').write_text(
+        '[computes]\nh1\n[issu_task]\ntask\n'
+        '[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n' % sys.executable)
+    (tmp_path / 'play.yml').write_text(ASKED % {'state': state, 'phases': '[starting]'})
+    done = subprocess.run(['ansible-playbook', '-i', str(tmp_path / 'hosts'), str(tmp_path / 'play.yml')],
+                          env=ansible_env(), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=180, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert 'playbooks/issu_start.yml' in output, output[-3000:]
+    assert 'progress' not in json.loads(state.read_text()), 'a refused batch recorded its progress'
