@@ -22,8 +22,9 @@ description:
     So the time follows the tree's depth and what changed, not every ID ever allocated. Run it
     once before the finalize freeze to copy the bulk, and inside the freeze it carries only
     what v1 allocated or freed since.
-  - A last read checks the mirror, values included (the tool compares child lists only); the
-    module fails when a znode still differs, which means something else writes there.
+  - The znodes it wrote are read back, values included (the tool compares child lists only);
+    the module fails when one still differs, which means something else writes there. Only
+    those are read again, not both trees, so the pass inside the freeze costs what changed.
   - The ZooKeeper addresses and DB prefixes are read from O(conf), the contrail-issu.conf the
     ISSU tools read (C(old_zookeeper_address_list), C(new_zookeeper_address_list),
     C(odb_prefix), C(ndb_prefix)).
