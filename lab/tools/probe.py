@@ -8,6 +8,12 @@ routes whose path peer is ``LocalVmPort`` are that compute's VMs; every other co
 a route to each of them.  Each interval during which a compute has no route to a remote VM (or
 its introspect does not answer) is recorded.
 
+VMs move (``labctl vm-migrate``, a live migration): a VM's owner is learnt anew at each sample,
+from the agents that hold it as ``LocalVmPort``; while two hold it (the migration's overlap) the
+owner stays the one it was, and either of them reaches it.  A compute that has no VRF of the VN
+(it hosts none of its VMs: the agent removed the VRF with its last VM) needs no route to them:
+that is not an outage.
+
 Library:  ``summary = Probe({'compute1': ('10.99.0.101', 8085), ...}).run(duration=30)``
 CLI:      ``probe.py --lab --duration 60 --interval 0.2`` (lab computes found with podman) or
           ``probe.py --agent compute1=10.99.0.101:8085 --agent ...``; prints JSON.
@@ -44,9 +50,16 @@ def vrf_index(host, port, vn, timeout):
     return None
 
 
+class NoSuchVrf(LookupError):
+    """The agent answers that the VRF index is not (or no longer) one of its VRFs."""
+
+
 def routes(host, port, index, timeout):
-    """{prefix ip: set(path peers)} of one VRF, all pages."""
+    """{prefix ip: set(path peers)} of one VRF, all pages; NoSuchVrf when the agent has no VRF
+    of that index (anymore)."""
     root = fetch(host, port, 'Inet4UcRouteReq?vrf_index=%d' % index, timeout)
+    if root.tag == 'ErrorResp' or root.find('.//ErrorResp') is not None:
+        raise NoSuchVrf('no VRF of index %d on %s:%d' % (index, host, port))
     page = root.find('.//PageReqData')
     if page is not None and page.findtext('next_page'):
         root = fetch(host, port, 'PageReq?x=%s' % urllib.parse.quote(page.findtext('all')),
@@ -76,29 +89,45 @@ class Probe(object):
         self._stop.set()
 
     def _sample(self, name):
-        """(local vm ips, remote vm ips with a route) of one agent; None when unreachable."""
+        """(local vm ips, remote vm ips with a route) of one agent; None when unreachable;
+        (set(), None) when it has no VRF of the VN (no VM of the VN there, no route needed)."""
         host, port = self.agents[name]
         try:
-            if name not in self.vrf:
-                index = vrf_index(host, port, self.vn, self.timeout)
-                if index is None:
-                    return None
-                self.vrf[name] = index
-            table = routes(host, port, self.vrf[name], self.timeout)
+            for attempt in (1, 2):
+                if name not in self.vrf:
+                    index = vrf_index(host, port, self.vn, self.timeout)
+                    if index is None:
+                        return set(), None
+                    self.vrf[name] = index
+                try:
+                    table = routes(host, port, self.vrf[name], self.timeout)
+                    break
+                except NoSuchVrf:       # the VRF went (its last VM left): look it up again
+                    del self.vrf[name]
+                    if attempt == 2:
+                        return set(), None
         except (OSError, ET.ParseError, ValueError):
             return None
         local = {ip for ip, peers in table.items() if LOCAL_PEER in peers}
         return local, set(table) - local
 
+    def _learn_owners(self, results):
+        """Each VM's owner from one round of samples: it stays with its owner while that one
+        still holds it (or does not answer); else it goes to the first compute holding it."""
+        for name, result in results.items():
+            for ip in sorted(result[0]) if result is not None else ():
+                owner = self.owner.get(ip)
+                held = results.get(owner)
+                if owner is None or held is not None and ip not in held[0]:
+                    self.owner[ip] = name
+
     def _record(self, now, name, result):
-        if result is not None:
-            for ip in result[0]:
-                self.owner.setdefault(ip, name)
         for vm, owner in self.owner.items():
-            if owner == name:
-                continue
             key = (name, vm)
-            missing = result is None or vm not in result[1]
+            if owner == name or result is not None and (result[1] is None or vm in result[0]):
+                missing = False         # its own VM, a VM it holds too, or no VRF of the VN
+            else:
+                missing = result is None or vm not in result[1]
             if missing and key not in self.open:
                 self.open[key] = (now, 'introspect-unreachable' if result is None else 'no-route')
             elif not missing and key in self.open:
@@ -122,6 +151,7 @@ class Probe(object):
             while time.time() - started < duration and not self._stop.is_set():
                 tick = time.time()
                 results = dict(zip(self.agents, pool.map(self._sample, self.agents)))
+                self._learn_owners(results)
                 for name, result in results.items():
                     self._record(tick, name, result)
                 self.samples += 1
@@ -134,11 +164,9 @@ class Probe(object):
     def _discover(self, pool, deadline):
         pending = set(self.agents)
         while pending and time.time() < deadline:
-            for name, result in zip(list(pending), pool.map(self._sample, list(pending))):
-                if result is not None:
-                    pending.discard(name)
-                    for ip in result[0]:
-                        self.owner.setdefault(ip, name)
+            results = dict(zip(list(pending), pool.map(self._sample, list(pending))))
+            self._learn_owners({n: r for n, r in results.items() if r is not None})
+            pending -= {name for name, result in results.items() if result is not None}
             if pending:
                 time.sleep(0.2)
 

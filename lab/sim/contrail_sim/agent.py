@@ -13,6 +13,12 @@ Behaviour kept from the real agent because the ISSU procedure depends on it:
 * Routes: the /32 of every VM of /etc/contrail/lab-vms.json is published to each Established
   control node; routes advertised by a control node are paths of peer ``<controller ip>`` and
   vanish when that session goes down.
+* VM ports while running: the file is watched (its mtime, size and inode every 0.2 s), as the
+  real agent learns a port nova plugs or unplugs (``vrouter-port-control`` to its port IPC, the
+  port files of /var/lib/contrail/ports) without a restart or a signal: a new VM's route is
+  published to every Established control node (its VRF subscribed first when new), a removed
+  VM's withdrawn (``dissociate``), and a VRF left without VMs unsubscribed. A VM keeps its label
+  and its VRF its index across reloads; a file that does not parse is ignored until it does.
 
 Lab paths overridable for development: env CONTRAIL_AGENT_VERSION_FILE, VROUTER_KMOD_DIR,
 CONTRAIL_SIM_VMS_FILE.
@@ -43,6 +49,7 @@ LINK_LOCAL_VRF = 'default-domain:default-project:__link_local__:__link_local__'
 RECONNECT_DELAY = 1.0
 MAX_XMPP_SERVERS = 2
 DNS_XMPP_PORT = 8093
+VMS_POLL_INTERVAL = 0.2
 
 
 def upstream(version):
@@ -180,41 +187,100 @@ def vm_mac(vm):
 
 
 class LocalState(object):
-    """VRFs, local VM interfaces and labels, derived from the provisioning file."""
+    """VRFs, local VM interfaces and labels, derived from the provisioning file.
 
-    def __init__(self, vms, vhost_ip):
+    ``previous`` (the state before a reload) keeps what the agent had allocated: a VM that stays
+    keeps its MPLS label and interface index, a VRF that stays keeps its index; new ones get
+    the lowest free."""
+
+    def __init__(self, vms, vhost_ip, previous=None):
         self.vms = vms
-        names = [FABRIC_VRF, LINK_LOCAL_VRF] + sorted({vm['vrf'] for vm in vms})
-        self.vrfs = {name: index for index, name in enumerate(dict.fromkeys(names))}
-        self.vrf_vn = {vm['vrf']: vm['vn'] for vm in vms}
-        self.routes = [{'vrf': vm['vrf'], 'prefix': vm['ip'] + '/32', 'nexthop': vhost_ip,
-                        'label': 16 + i, 'vn': vm['vn'], 'name': vm['name'],
-                        'itf': tap_name(vm), 'mac': vm_mac(vm)}
-                       for i, vm in enumerate(vms)]
         self.vhost_ip = vhost_ip
+        old_vrfs = dict(previous.vrfs) if previous is not None else {}
+        old_labels = {r['name']: r['label'] for r in previous.routes} \
+            if previous is not None else {}
+        names = [FABRIC_VRF, LINK_LOCAL_VRF] + sorted({vm['vrf'] for vm in vms})
+        self.vrfs = {}
+        for name in dict.fromkeys(names):
+            if name in old_vrfs:
+                self.vrfs[name] = old_vrfs[name]
+        for name in dict.fromkeys(names):
+            if name not in self.vrfs:
+                self.vrfs[name] = _lowest_free(set(self.vrfs.values()), 0)
+        self.vrf_vn = {vm['vrf']: vm['vn'] for vm in vms}
+        labels = {vm['name']: old_labels[vm['name']] for vm in vms if vm['name'] in old_labels}
+        for vm in vms:
+            if vm['name'] not in labels:
+                labels[vm['name']] = _lowest_free(set(labels.values()), 16)
+        self.routes = [{'vrf': vm['vrf'], 'prefix': vm['ip'] + '/32', 'nexthop': vhost_ip,
+                        'label': labels[vm['name']], 'vn': vm['vn'], 'name': vm['name'],
+                        'itf': tap_name(vm), 'mac': vm_mac(vm)}
+                       for vm in vms]
 
     def interfaces(self, physical='eth0'):
         """The agent's interface table in DB walk order (Interface::Type, then VMI uuid):
         the physical port, one tap per VM, vhost0, pkt0.  ``index`` is the agent's interface id
-        (created eth, vhost0, pkt0, then the VMs)."""
+        (created eth, vhost0, pkt0, then the VMs: 3 + the VM's label - 16)."""
         rows = [{'index': 0, 'name': physical, 'kind': 'eth', 'vrf': FABRIC_VRF}]
-        taps = [{'index': 3 + i, 'name': tap_name(vm), 'kind': 'vport', 'vrf': vm['vrf'],
-                 'vm': vm, 'label': route['label'], 'uuid': vmi_uuid(vm)}
-                for i, (vm, route) in enumerate(zip(self.vms, self.routes))]
+        taps = [{'index': 3 + route['label'] - 16, 'name': tap_name(vm), 'kind': 'vport',
+                 'vrf': vm['vrf'], 'vm': vm, 'label': route['label'], 'uuid': vmi_uuid(vm)}
+                for vm, route in zip(self.vms, self.routes)]
         rows += sorted(taps, key=lambda row: row['uuid'])
         rows.append({'index': 1, 'name': 'vhost0', 'kind': 'vhost', 'vrf': FABRIC_VRF,
                      'physical': physical})
         rows.append({'index': 2, 'name': 'pkt0', 'kind': 'pkt', 'vrf': None})
         return rows
 
+    def tenant_vrfs(self):
+        """The VRFs of VMs (subscribed on the control nodes), with their index."""
+        return {vrf: index for vrf, index in self.vrfs.items() if vrf in self.vrf_vn}
+
+    def changes(self, new):
+        """What the control nodes must be told to go from this state to ``new``:
+        (VRFs to subscribe {vrf: index}, routes to publish, routes to withdraw, VRFs to
+        unsubscribe). A route whose prefix, label, VN or VRF changed is withdrawn and published."""
+        old_vrfs, new_vrfs = self.tenant_vrfs(), new.tenant_vrfs()
+        key = lambda r: (r['vrf'], r['prefix'], r['label'], r['vn'], r['nexthop'])  # noqa: E731
+        old_keys = {key(r) for r in self.routes}
+        new_keys = {key(r) for r in new.routes}
+        return ({v: i for v, i in new_vrfs.items() if old_vrfs.get(v) != i},
+                [r for r in new.routes if key(r) not in old_keys],
+                [r for r in self.routes if key(r) not in new_keys],
+                [v for v, i in old_vrfs.items() if new_vrfs.get(v) != i])
+
+    @staticmethod
+    def read(path=VMS_FILE):
+        """The VMs of the provisioning file; OSError or ValueError when it cannot be read."""
+        with open(path) as handle:
+            vms = json.load(handle)
+        if not isinstance(vms, list) or not all(
+                isinstance(vm, dict) and {'name', 'ip', 'vn', 'vrf'} <= set(vm) for vm in vms):
+            raise ValueError('not a list of {name, ip, vn, vrf}')
+        return vms
+
     @classmethod
     def load(cls, vhost_ip, path=VMS_FILE):
         try:
-            with open(path) as handle:
-                return cls(json.load(handle), vhost_ip)
+            return cls(cls.read(path), vhost_ip)
         except (OSError, ValueError) as exc:
             LOG.warning('no VMs (%s): %s', path, exc)
             return cls([], vhost_ip)
+
+
+def _lowest_free(used, start):
+    value = start
+    while value in used:
+        value += 1
+    return value
+
+
+def file_signature(path):
+    """What tells that a file changed: (mtime ns, size, inode), None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 # -- one XMPP channel -----------------------------------------------------------------------------
@@ -329,15 +395,69 @@ class Agent(object):
         self._update_status()
         if channel.kind != 'control':
             return
-        host = self.s.hostname
         self._subscribe_config()
-        for vrf, index in self.local.vrfs.items():
-            if vrf in self.local.vrf_vn:
-                self.seq += 1
-                channel.send(xmpp.vrf_subscribe(host, vrf, index, self.seq))
-        for route in self.local.routes:
+        with self.lock:         # in step with a reload of the VMs (reload_vms)
+            local = self.local
+            self._announce(channel, local.tenant_vrfs(), local.routes, [], [])
+
+    def _announce(self, channel, subscribe, publish, withdraw, unsubscribe):
+        """Send one control channel VRF subscriptions, route publishes and withdraws, and VRF
+        unsubscriptions, in that order (a VRF is subscribed before its routes are published,
+        and its routes withdrawn before it is unsubscribed). Called with the lock held."""
+        host = self.s.hostname
+        for vrf, index in subscribe.items():
+            self.seq += 1
+            channel.send(xmpp.vrf_subscribe(host, vrf, index, self.seq))
+        for route in publish:
             self.seq += 1
             channel.send(xmpp.route_publish(host, route, self.seq), count=2)
+        for route in withdraw:
+            self.seq += 1
+            channel.send(xmpp.route_publish(host, route, self.seq, withdraw=True), count=2)
+        for vrf in unsubscribe:
+            self.seq += 1
+            channel.send(xmpp.vrf_subscribe(host, vrf, 0, self.seq, subscribe=False))
+            channel.remote.pop(vrf, None)
+
+    # ---- VM ports -----------------------------------------------------------------------------
+    def reload_vms(self, path=None):
+        """Re-read the VMs file and tell every Established control node what changed.
+
+        Returns the changes (see LocalState.changes), None when the file cannot be read (the VMs
+        stay as they are: a half-written file is not a removal of every VM)."""
+        path = path or VMS_FILE
+        try:
+            vms = LocalState.read(path)
+        except (OSError, ValueError) as exc:
+            LOG.warning('VMs file %s not reloaded: %s', path, exc)
+            return None
+        with self.lock:
+            new = LocalState(vms, self.s.vhost_ip, previous=self.local)
+            changes = self.local.changes(new)
+            self.local = new
+            if any(changes):
+                LOG.info('VMs reloaded: %d VM(s); published %s, withdrawn %s', len(vms),
+                         [r['prefix'] for r in changes[1]], [r['prefix'] for r in changes[2]])
+            for channel in self.channels:
+                if not channel.established or not any(changes):
+                    continue
+                try:
+                    self._announce(channel, *changes)
+                except (OSError, xmpp.StreamClosed) as exc:
+                    # the session is going down: the next one publishes the new state
+                    LOG.warning('xmpp %s: %s', channel.endpoint, exc)
+        return changes
+
+    def watch_vms(self, path=None, interval=VMS_POLL_INTERVAL, stop=None):
+        """Reload the VMs whenever the file changes (mtime, size or inode), until ``stop``."""
+        path = path or VMS_FILE
+        seen = file_signature(path)
+        while not (stop is not None and stop.is_set()):
+            time.sleep(interval)
+            current = file_signature(path)
+            if current != seen and current is not None:
+                if self.reload_vms(path) is not None:
+                    seen = current
 
     def on_channel_down(self, channel):
         self._subscribe_config()
@@ -602,6 +722,7 @@ class Agent(object):
         else:
             S.start_thread(self.set_servers, self.s.controls, self.s.dns)
         S.start_thread(self.keepalive_loop)
+        S.start_thread(self.watch_vms)
         LOG.info('contrail-vrouter-agent %s up (%s, %d VMs)', self.s.version,
                  self.s.hostname, len(self.local.vms))
         self.collector_loop()
