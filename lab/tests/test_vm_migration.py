@@ -251,6 +251,8 @@ def test_the_probe_follows_a_vm_that_moves_and_a_compute_without_vms_needs_no_ro
         one.set_vms([])                                       # unplugged: c1 has no VRF left
         time.sleep(0.4)
         two.learn({})                                         # c1's routes are gone
+        time.sleep(0.2)
+        one.server.shutdown()                                 # c1's agent restarts, no VMs
     mover = threading.Thread(target=move, daemon=True)
     mover.start()
     summary = p.run(duration=2, interval=0.05)
@@ -258,6 +260,27 @@ def test_the_probe_follows_a_vm_that_moves_and_a_compute_without_vms_needs_no_ro
     assert summary['vms'] == 2 and summary['samples'] > 10
     assert p.owner == {'10.1.1.1': 'c2', '10.1.1.2': 'c2'}
     assert summary['outages'] == [], summary['outages']
+    assert p.vrfless == {'c1'}
+    two.server.shutdown()
+
+
+def test_a_compute_that_gets_the_vrf_again_counts_its_routes_once_learnt(tmp_path):
+    one = IntrospectAgent(tmp_path, 'c1', '10.99.0.101', [])
+    two = IntrospectAgent(tmp_path, 'c2', '10.99.0.102', [vm(2)])
+    p = probe.Probe({'c1': ('127.0.0.1', one.port), 'c2': ('127.0.0.1', two.port)})
+
+    def plug():
+        time.sleep(0.4)
+        two.learn({'10.1.1.1': '10.99.0.101'})                # (c2 learns the new VM at once)
+        one.set_vms([vm(1)])                                  # the VRF, not yet its routes
+        time.sleep(0.3)
+        one.learn({'10.1.1.2': '10.99.0.102'})
+        time.sleep(0.3)
+        one.learn({})                                         # then lost: that is an outage
+    threading.Thread(target=plug, daemon=True).start()
+    summary = p.run(duration=1.5, interval=0.05)
+    assert [(o['compute'], o['vm']) for o in summary['outages']] == [('c1', '10.1.1.2')]
+    assert summary['outages'][0]['start'] > summary['started'] + 0.9
     for agent in (one, two):
         agent.server.shutdown()
 

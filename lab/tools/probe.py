@@ -12,7 +12,10 @@ VMs move (``labctl vm-migrate``, a live migration): a VM's owner is learnt anew 
 from the agents that hold it as ``LocalVmPort``; while two hold it (the migration's overlap) the
 owner stays the one it was, and either of them reaches it.  A compute that has no VRF of the VN
 (it hosts none of its VMs: the agent removed the VRF with its last VM) needs no route to them:
-that is not an outage.
+that is not an outage, nor is its introspect not answering until it answers again (its agent
+restarting: it learns its VMs anew, and a VM plugged on it waits until it holds it). When such
+a compute gets the VRF again (a VM plugged on it), each remote VM counts from the first time it
+has its route: the probe records routes lost, not routes a new VRF has yet to learn.
 
 Library:  ``summary = Probe({'compute1': ('10.99.0.101', 8085), ...}).run(duration=30)``
 CLI:      ``probe.py --lab --duration 60 --interval 0.2`` (lab computes found with podman) or
@@ -79,6 +82,8 @@ class Probe(object):
         self.agents, self.vn, self.timeout = dict(agents), vn, timeout
         self.vrf = {}               # name -> ucindex
         self.owner = {}             # vm ip -> compute hosting it
+        self.vrfless = set()        # computes whose last answer had no VRF of the VN
+        self.joining = set()        # (compute, vm): the compute's new VRF has not had its route
         self.open = {}              # (compute, vm) -> (start, reason)
         self.outages = []
         self.samples = 0
@@ -122,9 +127,19 @@ class Probe(object):
                     self.owner[ip] = name
 
     def _record(self, now, name, result):
+        if result is not None:
+            if result[1] is None:
+                self.vrfless.add(name)
+            elif name in self.vrfless:
+                self.vrfless.discard(name)
+                self.joining |= {(name, vm) for vm in self.owner}
         for vm, owner in self.owner.items():
             key = (name, vm)
-            if owner == name or result is not None and (result[1] is None or vm in result[0]):
+            if key in self.joining:
+                if result is None or vm not in result[0] | (result[1] or set()):
+                    continue
+                self.joining.discard(key)
+            if owner == name or name in self.vrfless or vm in (result or ((),))[0]:
                 missing = False         # its own VM, a VM it holds too, or no VRF of the VN
             else:
                 missing = result is None or vm not in result[1]
