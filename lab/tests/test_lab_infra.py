@@ -143,6 +143,24 @@ def test_image_tag_follows_content(labctl_module, tmp_path, monkeypatch):
     assert module.image_tag('infra', 'base:1') != first
 
 
+def test_a_rebuilt_package_invalidates_the_compute_images_install_layer(labctl_module, tmp_path, monkeypatch):
+    # the repo is bind-mounted into the build, outside podman's layer cache key: the image's
+    # content hash goes in as the install step's build argument, or a changed agent is never
+    # installed (the cached layer of the previous build is reused)
+    module = labctl_module
+    built = []
+    monkeypatch.setattr(module, 'REPO', str(tmp_path / 'repo'))
+    monkeypatch.setattr(module, 'KMOD', str(tmp_path / 'kmod'))
+    monkeypatch.setattr(module, 'run_logged', lambda cmd, *args: built.append(cmd))
+    module.build_image('compute', 'base:1', 'localhost/issu-lab-compute:0123456789ab')
+    assert 'INPUTS=0123456789ab' in built[0]
+    assert built[0][built[0].index('INPUTS=0123456789ab') - 1] == '--build-arg'
+    with open(os.path.join(ROOT, 'lab', 'images', 'compute', 'Containerfile')) as f:
+        lines = f.read().splitlines()
+    install = next(i for i, line in enumerate(lines) if 'install-vrouter "$V1_VERSION"' in line)
+    assert 'ARG INPUTS' in lines[:install]
+
+
 # -- against the running lab -------------------------------------------------------------------
 
 def _py(lab, node, code):
