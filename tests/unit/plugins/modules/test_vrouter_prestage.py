@@ -131,8 +131,9 @@ class FakeCompute:
 
     def cmd_apt_cache(self, cmd):
         _parts, lists = self.apt_dirs(cmd)
-        name = cmd[-1]
-        return 0, ''.join(' %s | %s | %s ./ Packages\n' % (name, version, uri)
+        names = cmd[cmd.index('madison') + 1:]
+        return 0, ''.join('%10s | %10s | %s ./ Packages\n' % (name, version, uri)
+                          for name in names if name.startswith('contrail-')
                           for version, uri in self.offered(lists).items()), ''
 
     # -- rpm and dnf -----------------------------------------------------------------
@@ -155,7 +156,9 @@ class FakeCompute:
         if 'makecache' in cmd:
             return 0, '', ''
         if 'list' in cmd:
-            return 0, ''.join('%s.x86_64  %s  repo\n' % (cmd[-1], REPOS[url]) for url in urls), ''
+            names = cmd[cmd.index('available') + 1:]
+            return 0, ''.join('%s.x86_64  %s  repo\n' % (name, REPOS[url]) for name in names
+                              if name.startswith('contrail-') for url in urls), ''
         assert '--downloadonly' in cmd, cmd
         for spec in [arg for arg in cmd if arg.startswith('contrail-')]:
             if 'install' in cmd and spec.endswith('-' + self.installed.get(spec.rsplit('-', 2)[0], '?')):
@@ -320,7 +323,7 @@ def test_check_mode_reads_the_target_through_an_overlay_and_leaves_the_host_as_i
     assert not os.path.exists(tmp)
     repo_commands = [cmd for cmd in host.calls if cmd[0] in ('apt-get', 'apt-cache')]
     assert repo_commands == [['apt-get'] + overlay_options(tmp) + ['update', '-q']] + [
-        ['apt-cache'] + overlay_options(tmp) + ['madison', name] for name in sorted(PACKAGES)]
+        ['apt-cache'] + overlay_options(tmp) + ['madison'] + sorted(PACKAGES)]
     assert not [cmd for cmd in host.calls if '--download-only' in cmd]
     others = [cmd[0] for cmd in host.calls if cmd[0] not in ('apt-get', 'apt-cache')]
     assert others == ['dpkg-query']
@@ -432,9 +435,9 @@ def test_dnf_check_mode_reads_the_target_through_a_reposdir_overlay(host, capsys
     dnf = [cmd for cmd in host.calls if cmd[0] == 'dnf']
     reposdir = dnf[0][1].split('=', 2)[2]
     assert os.path.dirname(reposdir) == host.paths['tmp'] and not os.path.exists(reposdir)
-    assert dnf == [['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'makecache']] + [
-        ['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'list', '--showduplicates', 'available',
-         name] for name in sorted(PACKAGES)]
+    assert dnf == [['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'makecache'],
+                   ['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'list', '--showduplicates',
+                    'available'] + sorted(PACKAGES)]
     assert host.dnf_reads[0] == {'base.repo': '[base]\nbaseurl=http://repo/3.2\n',
                                  'contrail-issu.repo': '\n'.join(TARGET_REPO) + '\n'}
 
