@@ -301,8 +301,8 @@ def assert_only_failed_at_pre_stage(lab, run, compute):
     return record['hosts'][compute]['error']
 
 
-def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(lab, fresh_issu,
-                                                                              tmp_path):
+def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(
+        lab, fresh_issu, tmp_path):
     """Issue 14 (7): a compute that cannot be reached dropped out of the play unrecorded, and a
     frozen one hung it; its pre-stage (one module run, issue 12) has a limit
     (vrouter_prestage_timeout) and a compute that does not answer is recorded failed and
