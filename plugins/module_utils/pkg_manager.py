@@ -145,9 +145,22 @@ class PackageManager:
         return out
 
     def missing_from_repo(self, wanted):
-        """{name: version} of wanted exact versions that no configured repository offers."""
-        return dict((name, version) for name, version in sorted(wanted.items())
-                    if version not in self.available(name))
+        """{name: version} of wanted exact versions that no configured repository offers (one
+        query of the repositories for all of them)."""
+        return missing(wanted, self.available(wanted))
+
+    def available(self, names):
+        """{name: [versions the configured repositories offer]} for every one of ``names``
+        ([] when none), asked in one command for all of them."""
+        names = sorted(set(names))
+        if not names:
+            return {}
+        found = self._offered(names)
+        return dict((name, found.get(name, [])) for name in names)
+
+    def _offered(self, names):
+        """{name: [versions]} of the ``names`` the repositories offer, in one command."""
+        raise NotImplementedError
 
     # -- the sources of a target release ------------------------------------------------
 
@@ -210,15 +223,10 @@ class Apt(PackageManager):
     def installed_matching(self, patterns):
         return self.installed(patterns)
 
-    def available(self, name):
-        out = self._run(self._tool('apt-cache', 'madison', name), 'apt-cache madison',
-                        env=APT_ENV)
-        versions = []
-        for line in out.splitlines():
-            fields = [f.strip() for f in line.split('|')]
-            if len(fields) >= 3 and fields[0] == name and 'Sources' not in fields[2]:
-                versions.append(fields[1])
-        return list(dict.fromkeys(versions))
+    def _offered(self, names):
+        # madison prints nothing (and exits 0) for a name apt does not know.
+        return parse_madison(self._run(self._tool('apt-cache', 'madison', *names),
+                                       'apt-cache madison', env=APT_ENV))
 
     def refresh(self):
         try:
@@ -344,15 +352,11 @@ class Dnf(PackageManager):
         out = self._run(['rpm', '-qa', '--qf', fmt] + list(patterns), 'rpm -qa')
         return _parse_dpkg_query(out)
 
-    def available(self, name):
-        out = self._run(self._tool(self.binary, '-q', 'list', '--showduplicates', 'available',
-                                   name), '%s list' % self.binary, ok_codes=(0, 1))
-        versions = []
-        for line in out.splitlines():
-            fields = line.split()
-            if len(fields) >= 2 and fields[0].rsplit('.', 1)[0] == name:
-                versions.append(fields[1].split(':', 1)[-1])
-        return list(dict.fromkeys(versions))
+    def _offered(self, names):
+        # rc 1 ("No matching Packages to list") when none of the names is offered.
+        return parse_dnf_list(self._run(
+            self._tool(self.binary, '-q', 'list', '--showduplicates', 'available', *names),
+            '%s list' % self.binary, ok_codes=(0, 1)))
 
     def refresh(self):
         self._run(self._tool(self.binary, '-q', 'makecache'), '%s makecache' % self.binary)
@@ -458,6 +462,41 @@ def _parse_dpkg_query(out):
             continue
         result[fields[0]] = dict(version=fields[1], status=status)
     return result
+
+
+def parse_madison(out):
+    """``apt-cache madison NAME...`` output -> {name: [versions]}, each name's versions once,
+    in madison's order; source package lines (``... Sources``) skipped. One line a version and
+    repository: ``NAME | VERSION | URI SUITE[/COMPONENT] [ARCH] Packages``, the name and
+    version right-aligned to 10 characters."""
+    found = {}
+    for line in out.splitlines():
+        fields = [field.strip() for field in line.split('|')]
+        if len(fields) >= 3 and fields[0] and 'Sources' not in fields[2]:
+            versions = found.setdefault(fields[0], [])
+            if fields[1] not in versions:
+                versions.append(fields[1])
+    return found
+
+
+def parse_dnf_list(out):
+    """``dnf list --showduplicates available NAME...`` output -> {name: [versions]}: lines
+    ``NAME.ARCH [EPOCH:]VERSION-RELEASE REPOSITORY``, the epoch dropped, each version once."""
+    found = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            versions = found.setdefault(fields[0].rsplit('.', 1)[0], [])
+            version = fields[1].split(':', 1)[-1]
+            if version not in versions:
+                versions.append(version)
+    return found
+
+
+def missing(wanted, offered):
+    """{name: version} of ``wanted`` that ``offered`` ({name: [versions]}) lacks."""
+    return dict((name, version) for name, version in sorted(wanted.items())
+                if version not in offered.get(name, ()))
 
 
 SIM_INST = re.compile(r'^Inst (?P<name>\S+) (?:\[(?P<old>[^\]]+)\] )?\((?P<new>\S+)')

@@ -127,6 +127,7 @@ issu:
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter_swap_plan
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
     IntrospectClient,
     IntrospectError,
@@ -159,7 +160,7 @@ def run(module):
     agent = vrouter.servers_view(snap['agent_conf'])
     agent['raw'] = snap['agent_conf']
     result = dict(changed=False, packages=packages,
-                  version=(packages.get('contrail-vrouter-agent') or {}).get('version'),
+                  version=vrouter_swap_plan.agent_version(dict(packages=packages)),
                   agent_conf=agent, nodemgr_conf=snap['nodemgr_conf'], service=snap['service'],
                   kmod=snap['kmod'], issu=vrouter.read_fact(params['fact_file']),
                   node=vrouter.node_kind(packages, params['agent_conf'],

@@ -39,6 +39,11 @@ description:
     with O(sources_file) in it; the metadata cache is the host's, so the target
     repository's metadata is fetched into C(/var/cache/dnf) (or C(/var/cache/yum)).
   - Without O(sources) (or with an empty list) the module uses the repositories the host has.
+  - With O(include_running), the same run also downloads the packages of the version the
+    compute runs (the version of C(contrail-vrouter-agent), RV(running_version), as
+    M(opencontrail.issu.vrouter_info) reports it), the packages a rollback installs - checked
+    with the others before anything is downloaded, from the package lists as they are once
+    refreshed (no second refresh).
 extends_documentation_fragment:
   - opencontrail.issu.module_base
   - opencontrail.issu.vrouter.package_manager
@@ -83,6 +88,17 @@ options:
       - Without it a package installed at O(version) is not downloaded.
     type: bool
     default: false
+  include_running:
+    description:
+      - Also download, in the same run, the packages of the set at the version the compute
+        runs (RV(running_version)), installed ones included (as O(include_installed) does for
+        O(version)), so that a rollback finds them in the cache when the repository cannot be
+        reached inside its outage. Checked in the repositories with those of O(version), before
+        anything is downloaded.
+      - Nothing more is downloaded when the compute's version is unknown (no
+        C(contrail-vrouter-agent) installed) or is O(version) already.
+    type: bool
+    default: false
   sources:
     description:
       - The repository definitions of the target release, one line an element, written to
@@ -125,6 +141,12 @@ EXAMPLES = r'''
     include_installed: true
     update_cache: false
 
+- name: Pre-stage 4.0, and in the same run the packages of the version the compute runs
+  opencontrail.issu.vrouter_prestage:
+    version: 4.0.3.0-62
+    include_running: true
+  register: prestaged   # prestaged.running_version - the version a rollback returns to
+
 - name: Point apt at the 4.0 repository, then pre-stage 4.0 from it
   opencontrail.issu.vrouter_prestage:
     version: 4.0.3.0-62
@@ -159,14 +181,33 @@ packages:
   returned: always
   type: dict
   sample: {contrail-vrouter-agent: 4.0.3.0-62}
+running_version:
+  description:
+    - The version the compute runs, the version of C(contrail-vrouter-agent) (RV(opencontrail.issu.vrouter_info#module:version)
+      of M(opencontrail.issu.vrouter_info)); V(null) when it is not installed. Returned on a
+      failure after the installed packages were read too.
+  returned: always
+  type: str
+  sample: 3.2.14.0-37
+running_packages:
+  description:
+    - With O(include_running), the packages of the set and RV(running_version), downloaded
+      with them; empty without it, and when RV(running_version) is V(null) or O(version).
+  returned: always
+  type: dict
+  sample: {contrail-vrouter-agent: 3.2.14.0-37}
 fetched:
-  description: Packages downloaded by this run (or that would be, in check mode).
+  description:
+    - Packages downloaded by this run (or that would be, in check mode), those of
+      RV(running_packages) included.
   returned: always
   type: list
   elements: str
-  sample: [contrail-vrouter-agent=4.0.3.0-62]
+  sample: [contrail-vrouter-agent=4.0.3.0-62, contrail-vrouter-agent=3.2.14.0-37]
 already_cached:
-  description: Packages whose wanted version was in the cache (or installed) already.
+  description:
+    - Packages whose wanted version was in the cache (or installed) already, those of
+      RV(running_packages) included.
   returned: always
   type: list
   elements: str
@@ -181,14 +222,15 @@ seconds:
   type: float
   sample: 2.31
 cache_files:
-  description: Paths of the cached package files of the set.
+  description: Paths of the cached package files of the set (of RV(running_packages) too).
   returned: always
   type: list
   elements: str
 missing:
   description:
     - On failure, the C(name=version) entries no configured repository offers (with
-      O(sources), no repository once O(sources_file) is written).
+      O(sources), no repository once O(sources_file) is written), those of
+      RV(running_packages) included.
   returned: failure
   type: list
   elements: str
@@ -216,6 +258,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.opencontrail.issu.plugins.module_utils import ini_edit
 from ansible_collections.opencontrail.issu.plugins.module_utils import pkg_manager
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
+from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter_swap_plan
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 #: Mode of the sources file (apt and dnf read it as root, other tools as any user).
@@ -296,32 +339,54 @@ def run(module):
 
 def prestage(module, pkg, refresh, extra):
     """Check the repositories, then download what the cache lacks -> the result; ``extra``
-    goes into it and into the failures."""
+    goes into it and into the failures. With O(include_running), the packages of the version
+    the compute runs too: checked with the others, then downloaded after them."""
     params = module.params
     wanted, installed = wanted_packages(pkg, params)
+    running = vrouter_swap_plan.agent_version(dict(packages=installed))
+    module.result['running_version'] = running      # every failure from here on says it
+    rollback = {}
+    if params['include_running'] and running and running != params['version']:
+        rollback = dict((name, running) for name in wanted)
     if refresh:
         pkg.refresh()
-    missing = pkg.missing_from_repo(wanted)
-    if missing:
+    offered = pkg.available(wanted)
+    missing = pkg_manager.missing(wanted, offered)
+    missing_running = pkg_manager.missing(rollback, offered)
+    if missing or missing_running:
         where = 'the configured repositories'
         if extra.get('sources_file'):
             where += ' (with %s)' % extra['sources_file']
-        module.fail('not in %s: %s' % (where, ', '.join(_pins(missing))),
-                    missing=_pins(missing), packages=wanted, **extra)
-    fetch, have = split_by_need(pkg, wanted, installed, params['include_installed'])
-    result = dict(extra, changed=bool(fetch), packages=wanted, fetched=_pins(fetch),
-                  already_cached=_pins(have), bytes=0, seconds=0.0)
-    if fetch and not module.check_mode:
+        msg = 'not in %s: %s' % (where, ', '.join(_pins(missing) + _pins(missing_running)))
+        if missing_running:
+            msg += (' (%s, the version the compute runs, is downloaded for its rollback with '
+                    'include_running: offer it in a configured repository, or leave '
+                    'include_running false to accept a rollback that downloads it inside its '
+                    'outage)' % running)
+        module.fail(msg, missing=_pins(missing) + _pins(missing_running), packages=wanted,
+                    running_packages=rollback, **extra)
+    parts = [(wanted,) + split_by_need(pkg, wanted, installed, params['include_installed']),
+             (rollback,) + split_by_need(pkg, rollback, installed, True)]
+    fetch_all = [fetch for _part, fetch, _have in parts if fetch]
+    result = dict(extra, changed=bool(fetch_all), packages=wanted, running_version=running,
+                  running_packages=rollback,
+                  fetched=[pin for _part, fetch, _have in parts for pin in _pins(fetch)],
+                  already_cached=[pin for _part, _fetch, have in parts for pin in _pins(have)],
+                  bytes=0, seconds=0.0)
+    if fetch_all and not module.check_mode:
         started = time.monotonic()
-        pkg.download(fetch, reinstall=[n for n, v in fetch.items()
-                                       if (installed.get(n) or {}).get('version') == v])
+        for fetch in fetch_all:     # one command a version: apt and dnf take one a package
+            pkg.download(fetch, reinstall=[n for n, v in fetch.items()
+                                           if (installed.get(n) or {}).get('version') == v])
         result['seconds'] = round(time.monotonic() - started, 3)
-        not_cached = [n for n, v in fetch.items() if not pkg.cache_file(n, v)]
+        not_cached = [pin for fetch in fetch_all for pin in _pins(fetch)
+                      if not pkg.cache_file(*pin.split('=', 1))]
         if not_cached:
             module.fail('downloaded, yet not in the cache: %s' % ', '.join(not_cached), **result)
-        result['bytes'] = sum(os.path.getsize(pkg.cache_file(n, v)) for n, v in fetch.items())
-    result['cache_files'] = [f for f in (pkg.cache_file(n, v) for n, v in sorted(wanted.items()))
-                             if f]
+        result['bytes'] = sum(os.path.getsize(pkg.cache_file(n, v))
+                              for fetch in fetch_all for n, v in fetch.items())
+    result['cache_files'] = [f for f in (pkg.cache_file(n, v) for part, _fetch, _have in parts
+                                         for n, v in sorted(part.items())) if f]
     return result
 
 
@@ -335,6 +400,7 @@ def main():
         packages=dict(type='list', elements='str'),
         update_cache=dict(type='bool', default=True),
         include_installed=dict(type='bool', default=False),
+        include_running=dict(type='bool', default=False),
         sources=dict(type='list', elements='str'),
         sources_file=dict(type='path'),
     ), groups=('vrouter.package_manager',)).run_and_exit(run)

@@ -301,20 +301,29 @@ def assert_only_failed_at_pre_stage(lab, run, compute):
     return record['hosts'][compute]['error']
 
 
-def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(lab, fresh_issu):
+def test_a_compute_that_does_not_answer_is_recorded_and_does_not_hang_the_phase(
+        lab, fresh_issu, tmp_path):
     """Issue 14 (7): a compute that cannot be reached dropped out of the play unrecorded, and a
-    frozen one hung it; its read has a limit (vrouter_query_timeout) and a compute that does
-    not answer is recorded failed and untouched, and no compute moves."""
+    frozen one hung it; its pre-stage (one module run, issue 12) has a limit
+    (vrouter_prestage_timeout) and a compute that does not answer is recorded failed and
+    untouched, and no compute moves."""
     write_record(lab, 'started')
+    hosts = yaml.safe_load(open(os.path.join(ROOT, 'inventories/lab/hosts.yml')))
+    # the frozen compute's limit only: the others' pre-stages download within the default's
+    hosts['all']['children']['contrail_computes']['hosts']['lab-compute2']['vrouter_prestage_timeout'] = 5
+    inventory = tmp_path / 'inventory'
+    inventory.mkdir()
+    (inventory / 'hosts.yml').write_text(yaml.safe_dump(hosts))
+    os.symlink(os.path.join(ROOT, 'inventories/lab/group_vars'), str(inventory / 'group_vars'))
     lab.podman('pause', 'lab-compute2')
     try:
-        run = playbook('issu_upgrade_computes.yml', {'vrouter_query_timeout': '5'})
+        run = playbook('issu_upgrade_computes.yml', inventory=str(inventory))
     finally:
         lab.podman('unpause', 'lab-compute2')
         forget_pre_stage(lab)
     error = assert_only_failed_at_pre_stage(lab, run, 'lab-compute2')
     # podman refuses an exec into a paused container (unreachable); over SSH a frozen host
-    # hangs the connection until the task's limit (vrouter_query_timeout)
+    # hangs the connection until the task's limit (vrouter_prestage_timeout)
     assert re.match(r'pre-stage: (unreachable|.*(expected time frame \(5\)|[Tt]imed out after 5 second))', error), error
 
 

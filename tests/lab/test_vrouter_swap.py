@@ -121,6 +121,27 @@ def test_a_dpdk_compute_is_refused_before_anything_and_a_tsn_is_swapped(lab, com
     assert run_on(compute, 'vrouter_info', {'gather_routes': False})['version'] == V1
 
 
+def test_include_running_prestages_both_versions_in_one_run(lab, compute, run_on):
+    """Issue 12: one run a compute - v2's packages and those of the version it runs (its
+    rollback's), after one refresh and one repository query; then nothing left to fetch."""
+    lab.exec(compute, 'sh', '-c', 'rm -f /var/cache/apt/archives/*.deb')
+    args = {'version': V2, 'sources': [V2_SOURCE], 'sources_file': V2_SOURCE_FILE,
+            'include_running': True}
+    preview = run_on(compute, 'vrouter_prestage', args, check=True)
+    assert not preview.get('failed') and preview['changed'], preview.get('msg')
+    staged = run_on(compute, 'vrouter_prestage', args)
+    assert not staged.get('failed') and staged['changed'], staged.get('msg')
+    assert staged['running_version'] == V1
+    assert staged['running_packages']['contrail-vrouter-agent'] == V1
+    assert sorted(staged['fetched']) == sorted(preview['fetched'])
+    for version in (V1, V2):
+        assert 'contrail-vrouter-agent=%s' % version in staged['fetched'], staged['fetched']
+        assert lab.exec(compute, 'sh', '-c', 'ls /var/cache/apt/archives/contrail-vrouter-agent_%s_*.deb'
+                        % version, check=False).returncode == 0
+    again = run_on(compute, 'vrouter_prestage', args)
+    assert not again['changed'] and again['fetched'] == [], again
+
+
 def test_a_rollback_from_the_prestaged_cache_needs_no_v1_repository(lab, compute, run_on):
     """apt keeps no copy of what it installed: the rollback's packages are pre-staged on
     request (include_installed), so a rollback while v1's repository is unreachable succeeds."""

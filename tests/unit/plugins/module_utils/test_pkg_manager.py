@@ -47,14 +47,66 @@ def test_installed_parses_status_and_skips_absent():
         'contrail-vrouter-agent': {'version': '4.0.3.0-63', 'status': 'half-configured'}}
 
 
-def test_available_and_missing_from_repo():
-    madison = (' contrail-lib | 4.0.3.0-62 | http://10.99.0.10:8081 ./ Packages\n'
-               ' contrail-lib | 3.2.14.0-37 | http://10.99.0.10:8081 ./ Packages\n')
-    apt = pkg_manager.Apt(Runner({'apt-cache madison contrail-lib': (0, madison, ''),
-                                  'apt-cache madison contrail-x': (0, '', '')}))
-    assert apt.available('contrail-lib') == ['4.0.3.0-62', '3.2.14.0-37']
-    assert apt.missing_from_repo({'contrail-lib': '4.0.3.0-62', 'contrail-x': '4.0.3.0-62'}) == \
-        {'contrail-x': '4.0.3.0-62'}
+#: ``apt-cache madison`` of three names, as apt prints it (apt 2.6, bookworm: name and version
+#: right-aligned to 10 characters, one line a version and repository, a source package's
+#: ``Sources`` line with them), for a flat repository of each release (``deb URI ./``) and a
+#: suite/component one; the third name is unknown to apt, which prints nothing for it.
+MADISON = (
+    'contrail-lib | 4.0.3.0-62 | http://10.99.0.10:8081/4.0 ./ Packages\n'
+    'contrail-lib | 3.2.14.0-37 | http://10.99.0.10:8081/3.2 ./ Packages\n'
+    'contrail-lib | 3.2.14.0-37 | http://10.99.0.10:8081/3.2 ./ Packages\n'
+    'contrail-vrouter-agent | 4.0.3.0-62 | http://10.99.0.10:8081/4.0 ./ Packages\n'
+    'contrail-vrouter-agent | 3.2.14.0-37 | http://10.99.0.10:8081/3.2 ./ Packages\n'
+    '       apt |      2.6.2 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n'
+    '       apt |      2.6.1 | http://deb.debian.org/debian bookworm/main amd64 Packages\n'
+    '       apt |      2.6.0 | http://deb.debian.org/debian bookworm/main Sources\n'
+)
+
+
+def test_parse_madison_of_several_packages():
+    assert pkg_manager.parse_madison(MADISON) == {
+        'contrail-lib': ['4.0.3.0-62', '3.2.14.0-37'],
+        'contrail-vrouter-agent': ['4.0.3.0-62', '3.2.14.0-37'],
+        'apt': ['2.6.2', '2.6.1']}
+    assert pkg_manager.parse_madison('') == {}
+
+
+def test_available_and_missing_from_repo_ask_madison_once_for_all_packages():
+    runner = Runner({'apt-cache madison': (0, MADISON, '')})
+    apt = pkg_manager.Apt(runner)
+    assert apt.available(['contrail-vrouter-agent', 'contrail-x', 'contrail-lib']) == {
+        'contrail-lib': ['4.0.3.0-62', '3.2.14.0-37'],
+        'contrail-vrouter-agent': ['4.0.3.0-62', '3.2.14.0-37'], 'contrail-x': []}
+    assert apt.missing_from_repo({'contrail-lib': '4.0.3.0-62', 'contrail-x': '4.0.3.0-62',
+                                  'contrail-vrouter-agent': '4.0.3.0-63'}) == \
+        {'contrail-x': '4.0.3.0-62', 'contrail-vrouter-agent': '4.0.3.0-63'}
+    assert runner.calls == [
+        ['apt-cache', 'madison', 'contrail-lib', 'contrail-vrouter-agent', 'contrail-x']] * 2
+    assert apt.available([]) == {} and apt.missing_from_repo({}) == {}
+    assert len(runner.calls) == 2                                 # nothing to ask, not asked
+
+
+#: ``dnf -q list --showduplicates available NAME...`` of two names (an epoch on one version).
+DNF_LIST = (
+    'contrail-lib.x86_64                  3.2.14.0-37.el7                  contrail-3.2\n'
+    'contrail-lib.x86_64                  4.0.3.0-62.el7                   contrail-4.0\n'
+    'contrail-vrouter-agent.x86_64        1:4.0.3.0-62.el7                 contrail-4.0\n'
+)
+
+
+def test_dnf_available_asks_once_for_all_packages():
+    assert pkg_manager.parse_dnf_list(DNF_LIST) == {
+        'contrail-lib': ['3.2.14.0-37.el7', '4.0.3.0-62.el7'],
+        'contrail-vrouter-agent': ['4.0.3.0-62.el7']}
+    runner = Runner({'dnf -q list': (0, DNF_LIST, '')})
+    dnf = pkg_manager.Dnf(runner)
+    assert dnf.missing_from_repo({'contrail-lib': '4.0.3.0-62.el7',
+                                  'contrail-vrouter-agent': '4.0.3.0-62.el7',
+                                  'contrail-x': '4.0.3.0-62.el7'}) == {'contrail-x': '4.0.3.0-62.el7'}
+    assert runner.calls == [['dnf', '-q', 'list', '--showduplicates', 'available', 'contrail-lib',
+                             'contrail-vrouter-agent', 'contrail-x']]
+    none = pkg_manager.Dnf(Runner({'dnf': (1, '', 'Error: No matching Packages to list')}))
+    assert none.available(['contrail-x']) == {'contrail-x': []}
 
 
 def test_install_is_exact_non_interactive_keeps_conffiles_and_reports_downloads():
@@ -250,7 +302,7 @@ def test_dnf_extra_sources_reposdir_overlay(dirs):
         assert _listing(tmp) == {'base.repo': '[base]\nbaseurl=http://repo/3.2\n',
                                  'contrail-issu.repo': '\n'.join(lines) + '\n'}
         dnf.refresh()
-        dnf.available('contrail-lib')
+        dnf.available(['contrail-lib'])
         dnf.installed(['contrail-lib'])
     assert runner.calls[0] == ['yum', '--setopt=reposdir=%s' % tmp, '-q', 'makecache']
     assert runner.calls[1] == ['yum', '--setopt=reposdir=%s' % tmp, '-q', 'list',

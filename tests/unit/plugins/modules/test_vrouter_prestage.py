@@ -131,8 +131,9 @@ class FakeCompute:
 
     def cmd_apt_cache(self, cmd):
         _parts, lists = self.apt_dirs(cmd)
-        name = cmd[-1]
-        return 0, ''.join(' %s | %s | %s ./ Packages\n' % (name, version, uri)
+        names = cmd[cmd.index('madison') + 1:]
+        return 0, ''.join('%10s | %10s | %s ./ Packages\n' % (name, version, uri)
+                          for name in names if name.startswith('contrail-')
                           for version, uri in self.offered(lists).items()), ''
 
     # -- rpm and dnf -----------------------------------------------------------------
@@ -155,7 +156,9 @@ class FakeCompute:
         if 'makecache' in cmd:
             return 0, '', ''
         if 'list' in cmd:
-            return 0, ''.join('%s.x86_64  %s  repo\n' % (cmd[-1], REPOS[url]) for url in urls), ''
+            names = cmd[cmd.index('available') + 1:]
+            return 0, ''.join('%s.x86_64  %s  repo\n' % (name, REPOS[url]) for name in names
+                              if name.startswith('contrail-') for url in urls), ''
         assert '--downloadonly' in cmd, cmd
         for spec in [arg for arg in cmd if arg.startswith('contrail-')]:
             if 'install' in cmd and spec.endswith('-' + self.installed.get(spec.rsplit('-', 2)[0], '?')):
@@ -320,7 +323,7 @@ def test_check_mode_reads_the_target_through_an_overlay_and_leaves_the_host_as_i
     assert not os.path.exists(tmp)
     repo_commands = [cmd for cmd in host.calls if cmd[0] in ('apt-get', 'apt-cache')]
     assert repo_commands == [['apt-get'] + overlay_options(tmp) + ['update', '-q']] + [
-        ['apt-cache'] + overlay_options(tmp) + ['madison', name] for name in sorted(PACKAGES)]
+        ['apt-cache'] + overlay_options(tmp) + ['madison'] + sorted(PACKAGES)]
     assert not [cmd for cmd in host.calls if '--download-only' in cmd]
     others = [cmd[0] for cmd in host.calls if cmd[0] not in ('apt-get', 'apt-cache')]
     assert others == ['dpkg-query']
@@ -432,9 +435,9 @@ def test_dnf_check_mode_reads_the_target_through_a_reposdir_overlay(host, capsys
     dnf = [cmd for cmd in host.calls if cmd[0] == 'dnf']
     reposdir = dnf[0][1].split('=', 2)[2]
     assert os.path.dirname(reposdir) == host.paths['tmp'] and not os.path.exists(reposdir)
-    assert dnf == [['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'makecache']] + [
-        ['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'list', '--showduplicates', 'available',
-         name] for name in sorted(PACKAGES)]
+    assert dnf == [['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'makecache'],
+                   ['dnf', '--setopt=reposdir=%s' % reposdir, '-q', 'list', '--showduplicates',
+                    'available'] + sorted(PACKAGES)]
     assert host.dnf_reads[0] == {'base.repo': '[base]\nbaseurl=http://repo/3.2\n',
                                  'contrail-issu.repo': '\n'.join(TARGET_REPO) + '\n'}
 
@@ -484,3 +487,87 @@ def test_the_installed_version_is_fetched_for_a_rollback_only_when_asked(host, c
     again = run(capsys, version=V1, package_manager=manager, include_installed=True,
                 update_cache=False)
     assert again['changed'] is False and again['already_cached'] == v1_pins
+
+
+# -- include_running: the target's and the running version's packages in one run -------------
+
+V1_PINS = ['%s=%s' % (name, V1) for name in sorted(PACKAGES)]
+
+
+def _downloads(host):
+    return [cmd for cmd in host.calls if '--download-only' in cmd or '--downloadonly' in cmd]
+
+
+@pytest.mark.parametrize('manager, sources', [('apt', [TARGET]), ('dnf', TARGET_REPO)])
+def test_include_running_downloads_both_versions_after_one_refresh_and_one_query(
+        host, capsys, manager, sources):
+    result = run(capsys, package_manager=manager, sources=sources, include_running=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['running_version'] == V1
+    assert result['running_packages'] == dict((name, V1) for name in PACKAGES)
+    assert result['packages'] == dict((name, V2) for name in PACKAGES)
+    assert result['changed'] is True and result['fetched'] == V2_PINS + V1_PINS
+    assert result['bytes'] == 600 and len(result['cache_files']) == 6
+    refreshes = [cmd for cmd in host.calls if 'update' in cmd or 'makecache' in cmd]
+    queries = [cmd for cmd in host.calls if 'madison' in cmd or 'list' in cmd]
+    assert len(refreshes) == 1 and len(queries) == 1, host.calls
+    assert [cmd[0] for cmd in host.calls if cmd[0] in ('dpkg-query', 'rpm')] == \
+        ['dpkg-query' if manager == 'apt' else 'rpm']                  # read once
+    fetch = _downloads(host)
+    assert len(fetch) == 2 and all('%s=%s' % (name, V2) in ' '.join(fetch[0]) or
+                                   '%s-%s' % (name, V2) in fetch[0] for name in PACKAGES)
+    assert '--reinstall' in fetch[1] or 'reinstall' in fetch[1]          # the installed ones
+    host.calls[:] = []
+    again = run(capsys, package_manager=manager, sources=sources, include_running=True)
+    assert again['changed'] is False and again['fetched'] == []
+    assert again['already_cached'] == V2_PINS + V1_PINS and not _downloads(host)
+
+
+def test_include_running_check_mode_reports_both_and_downloads_nothing(host, capsys):
+    before = host_state(host)
+    result = run(capsys, check=True, sources=[TARGET], include_running=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is True and result['fetched'] == V2_PINS + V1_PINS
+    assert result['bytes'] == 0 and result['running_version'] == V1
+    assert host_state(host) == before and not _downloads(host)
+    assert len([cmd for cmd in host.calls if 'madison' in cmd]) == 1
+
+
+@pytest.mark.parametrize('installed, running', [
+    (dict((name, V2) for name in PACKAGES), V2),               # on the target already
+    (dict((name, V1) for name in PACKAGES if name != 'contrail-vrouter-agent'), None),
+])
+def test_include_running_adds_nothing_on_the_target_or_without_an_agent(host, capsys, installed,
+                                                                        running):
+    host.installed = installed
+    result = run(capsys, sources=[TARGET], include_running=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['running_version'] == running and result['running_packages'] == {}
+    assert not [pin for pin in result['fetched'] + result['already_cached'] if V1 in pin]
+    if running == V2:             # every package installed at the target: nothing downloaded
+        assert result['fetched'] == [] and not _downloads(host)
+        assert result['already_cached'] == V2_PINS
+
+
+def test_without_include_running_the_running_version_is_told_and_not_downloaded(host, capsys):
+    result = run(capsys, sources=[TARGET])
+    assert result['running_version'] == V1 and result['running_packages'] == {}
+    assert result['fetched'] == V2_PINS and len(_downloads(host)) == 1
+
+
+def test_a_running_version_no_repository_offers_fails_before_any_download(host, capsys):
+    old = '3.2.13.0-1'
+    host.installed = dict((name, old) for name in PACKAGES)
+    result = run(capsys, sources=[TARGET], include_running=True)
+    assert result['failed'] and not _downloads(host)
+    assert result['missing'] == ['%s=%s' % (name, old) for name in sorted(PACKAGES)]
+    assert result['msg'].startswith('not in the configured repositories (with %s): '
+                                    'contrail-lib=3.2.13.0-1' % host.target_file)
+    assert '3.2.13.0-1, the version the compute runs, is downloaded for its rollback' in \
+        result['msg'] and 'leave include_running false' in result['msg']
+    assert result['running_version'] == old
+
+
+def test_a_failure_says_the_running_version(host, capsys):
+    result = run(capsys, check=True, include_running=True)        # the target's repository missing
+    assert result['failed'] and result['missing'] == V2_PINS and result['running_version'] == V1

@@ -126,9 +126,9 @@ class FakeCompute:
         return 0, ''.join('%s\t%s\tinstall ok installed\n' % (n, self.packages[n])
                           for n in names if n in self.packages), ''
 
-    def cmd_apt_cache(self, cmd):
-        return 0, ''.join(' %s | %s | file:/srv/repo ./ Packages\n' % (cmd[-1], v)
-                          for v in self.repo), ''
+    def cmd_apt_cache(self, cmd):          # apt-cache madison NAME...
+        return 0, ''.join(' %s | %s | file:/srv/repo ./ Packages\n' % (name, v)
+                          for name in cmd[cmd.index('madison') + 1:] for v in self.repo), ''
 
     def cmd_apt_get(self, cmd):
         pins = dict(a.split('=', 1) for a in cmd if '=' in a and not a.startswith('Dpkg'))
