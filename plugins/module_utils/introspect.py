@@ -180,7 +180,12 @@ NODE_STATUS_PORTS = {'control': CONTROL_PORT, 'agent': AGENT_PORT}
 def node_status(host, port, **kwargs):
     """The ``ProcessStatus`` dicts of a daemon's NodeStatus UVEs (``SandeshUVECacheReq``
     ``x=NodeStatus``: what contrail-status and the nodemgr read), each with its node ``name``."""
-    parts = IntrospectClient(host, port, **kwargs).request('SandeshUVECacheReq', 'NodeStatus')
+    return client_node_status(IntrospectClient(host, port, **kwargs))
+
+
+def client_node_status(client):
+    """:func:`node_status` through an open ``client`` (an :class:`IntrospectClient`)."""
+    parts = client.request('SandeshUVECacheReq', 'NodeStatus')
     processes = []
     for _name, uve in parts:
         data = uve.get('data') or {}
@@ -193,3 +198,9 @@ def not_functional(processes):
     """``'<module_id>: <state> (<description>)'`` of every process not Functional."""
     return ['%s: %s (%s)' % (p.get('module_id'), p.get('state'), p.get('description') or 'no description')
             for p in processes if p.get('state') != 'Functional']
+
+
+def functional_problems(processes):
+    """Why a daemon is not Functional by its NodeStatus (:func:`not_functional`, or that it
+    reports none); empty when it is."""
+    return not_functional(processes) if processes else ['no NodeStatus reported']

@@ -27,6 +27,8 @@ from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
 from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter_swap_plan as swap_plan
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
     IntrospectError,
+    client_node_status,
+    functional_problems,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
     WaitTimeout,
@@ -153,7 +155,8 @@ class Swap:
         self._step('record', self._record, before, 'in_progress')
         baseline = self._baseline(before)
         steps = swap_plan.swap_steps(plan, self.params['wait'], self.params['route_check'],
-                                     baseline is not None)
+                                     baseline is not None,
+                                     swap_plan.waits_functional(self.params))
         outage_begins, outage_ends = swap_plan.outage_bounds(steps)
         live = {}
         actions = dict(
@@ -166,6 +169,8 @@ class Swap:
             xmpp_up=lambda: self._wait_xmpp(live['client'], live['watch']),
             routes_back=lambda: self._wait_routes(live['client'], baseline, live['watch']),
             running=lambda: self._wait_running(before, live['watch']),
+            functional=lambda: self._wait_functional(live['client'], live['address'],
+                                                     live['watch']),
         )
         started = None
         for name in steps:
@@ -181,6 +186,7 @@ class Swap:
                     port = vrouter.agent_port(self.params['agent_conf'])
                     live['client'] = vrouter.introspect_client(self.params['introspect_host'],
                                                                port)
+                    live['address'] = '%s:%s' % (self.params['introspect_host'], port)
             if name == outage_ends:
                 self.result['timings']['outage'] = round(time.monotonic() - started, 3)
         after = self._snapshot(names)
@@ -304,6 +310,23 @@ class Swap:
         wait_for(not_running, self.params['wait_timeout'], self.params['wait_interval'],
                  'RUNNING for %s' % ', '.join(wanted),
                  until=lambda left: not left, retry_on=(service_manager.ServiceError,))
+
+    def _wait_functional(self, client, address, watch):
+        """Until the agent's NodeStatus is Functional by its own measure (its DNS and
+        collector connections, its config for itself), as node_status_info waits for it."""
+        timeout = self.params['functional_timeout']
+
+        def problems():
+            processes = client_node_status(client)
+            self.result['node_status'] = processes
+            return functional_problems(processes)
+        try:
+            wait_for(_watched(problems, lambda left: not left, watch), timeout,
+                     self.params['wait_interval'], 'NodeStatus Functional on %s' % address,
+                     until=lambda left: not left, retry_on=(IntrospectError,))
+        except WaitTimeout as exc:
+            raise StepFailed('functional', swap_plan.not_functional_message(
+                address, timeout, exc.last_value, exc.last_error), wait=exc.to_dict())
 
     def _wait_routes(self, client, baseline, watch):
         def missing():

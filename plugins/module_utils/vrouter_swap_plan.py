@@ -27,7 +27,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils import vrouter
 #: The steps of a swap between its two ``record`` steps, in their order (each is a key of
 #: ``timings`` and a ``failed_step``). See swap_steps for the ones a swap runs.
 STEPS = ('install', 'conf', 'prestop', 'stop', 'kmod', 'start', 'xmpp_up', 'routes_back',
-         'running')
+         'running', 'functional')
 #: The steps of the outage: from the agent's stop until it forwards again (``timings.outage``).
 OUTAGE_STEPS = ('stop', 'kmod', 'start', 'xmpp_up', 'routes_back')
 #: Steps a failure in which has changed nothing on the host.
@@ -208,15 +208,23 @@ def takes_route_baseline(params, snap):
         and snap['service']['state'] == 'running'
 
 
-def swap_steps(plan_, wait, route_check, baseline):
+def waits_functional(params):
+    """Whether the swap ends waiting until the agent's NodeStatus is Functional: with ``wait``
+    and a ``functional_timeout`` (0 or None skips it), and not for a rollback, which restores
+    the recorded state, Functional or not, as it was."""
+    return bool(params['wait']) and bool(params['functional_timeout']) and not params['rollback']
+
+
+def swap_steps(plan_, wait, route_check, baseline, functional=False):
     """The timed steps between recording the swap (in progress) and recording it done.
 
     Packages and conf first, while the old agent still forwards (a running agent keeps the
     code and conf it started with until it restarts), then the role's other daemons stop
     (``prestop``), then the outage: the agent and the service stop, the module is unloaded
     when the plan reloads it, the service starts, and with ``wait`` XMPP comes up and the
-    routes held before (``baseline``: they were read) come back; last, with ``wait``, the
-    daemons must be RUNNING.
+    routes held before (``baseline``: they were read) come back; then, with ``wait``, the
+    daemons must be RUNNING, and last, with ``functional`` (:func:`waits_functional`), the
+    agent's NodeStatus must be Functional.
     """
     steps = ['install'] if plan_['packages'] else []
     steps += ['conf', 'prestop', 'stop']
@@ -228,6 +236,8 @@ def swap_steps(plan_, wait, route_check, baseline):
         if route_check == 'previous' and baseline:
             steps.append('routes_back')
         steps.append('running')
+        if functional:
+            steps.append('functional')
     return steps
 
 
@@ -251,6 +261,17 @@ def companions(snap):
 def programs_to_run(snap):
     """The daemons that must be RUNNING at the end: the agent and those that ran before."""
     return sorted(running_before(snap) | set([vrouter.AGENT_PROGRAM]))
+
+
+def not_functional_message(address, timeout, problems, error=None):
+    """The ``functional`` step's failure: the agent's NodeStatus processes that are not
+    Functional (``problems``, :func:`introspect.functional_problems`), or, when its introspect
+    never answered, the last ``error``."""
+    if problems is None:
+        return 'the agent introspect %s did not answer its NodeStatus within %ss: %s' % (
+            address, timeout, error)
+    return 'the agent is not Functional by its NodeStatus (%s) after %ss: %s' % (
+        address, timeout, '; '.join(problems))
 
 
 def xmpp_targets(control_servers, rollback=False, agent_conf_values=None):

@@ -102,7 +102,7 @@ not_functional:
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.common_args import introspect_kwargs
 from ansible_collections.opencontrail.issu.plugins.module_utils.introspect import (
-    IntrospectError, node_status, not_functional,
+    IntrospectError, functional_problems, node_status,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import (
@@ -116,7 +116,7 @@ def run(module):
 
     def probe():
         processes = node_status(params['host'], params['port'], **introspect_kwargs(params))
-        return processes, not_functional(processes) if processes else ['no NodeStatus reported']
+        return processes, functional_problems(processes)
 
     timeout = params['wait_timeout'] if params['wait'] and params['functional'] else 0
     try:

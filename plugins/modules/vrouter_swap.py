@@ -24,7 +24,8 @@ description:
     units; its other daemons, such as the nodemgr, were stopped before the outage), unload the
     old kernel module with C(rmmod -w vrouter) (LP 1631556, LP 1680653), start the service,
     and wait until XMPP is Established to the target control nodes and every route the agent
-    held before is back. A failed install therefore costs no outage: the old agent runs on.
+    held before is back; then, after its daemons are RUNNING, until the agent reports its
+    NodeStatus Functional (O(functional_timeout)). A failed install therefore costs no outage: the old agent runs on.
     That includes a kernel module that did not build: C(contrail-vrouter-dkms) ignores a failed
     C(dkms build), so after installing it the module checks that a vrouter module is on disk
     (C(modinfo -F filename vrouter)) before anything is stopped."
@@ -195,7 +196,8 @@ options:
         O(control_servers), as many sessions as an agent keeps, or all when fewer are listed;
         one control node when not given), for the routes (O(route_check)), and
         then until the agent, and every daemon of the role that ran before, is RUNNING (past
-        supervisor's C(startsecs)), so a daemon that exits soon after its start fails the swap.
+        supervisor's C(startsecs)), so a daemon that exits soon after its start fails the swap;
+        last, until the agent's NodeStatus is Functional (O(functional_timeout)).
     type: bool
     default: true
   wait_interval:
@@ -204,6 +206,21 @@ options:
         outage.
     type: float
     default: 0.25
+  functional_timeout:
+    description:
+      - Seconds the agent may take, once its daemons are RUNNING, to report its NodeStatus
+        (C(SandeshUVECacheReq x=NodeStatus) on its introspect, O(introspect_host) and the port
+        of O(agent_conf)) C(Functional) by its own measure - its DNS and collector connections,
+        its config for itself - as M(opencontrail.issu.node_status_info) waits for it. Timed as
+        C(functional) in RV(timings).
+      - An agent still not Functional then fails the swap at C(functional), naming each process
+        that is not and its description; with O(rollback_on_failure=true) it is rolled back
+        as any failed wait is.
+      - V(0) (or null) skips it. Only with O(wait=true); not in check mode, and not for a
+        rollback (O(rollback=true), or the one O(rollback_on_failure) makes), which restores the
+        recorded state as it was.
+    type: int
+    default: 60
 notes:
   - A DPDK or SmartNIC vRouter (C([DEFAULT] platform) other than the kernel's, or a
     C(contrail-vrouter-dpdk) package) is refused before anything changes, as its upgrade rebinds
@@ -304,11 +321,13 @@ target:
   type: dict
 timings:
   description:
-    - Seconds per step (install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running).
+    - Seconds per step (install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running,
+      functional).
     - C(outage) runs from the agent's stop to the routes back.
   returned: when the swap ran
   type: dict
-  sample: {prestop: 0.2, stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1}
+  sample: {prestop: 0.2, stop: 0.41, install: 6.2, conf: 0.01, kmod: 0.05, start: 0.3, xmpp_up: 0.5, routes_back: 0.2, outage: 7.7, running: 4.1,
+           functional: 0.3}
 prestaged:
   description: Whether every package to install was in the package cache before the install.
   returned: always
@@ -327,8 +346,22 @@ routes:
   description: Route counts of the tenant VRFs before the stop and after the swap (total, xmpp, local).
   returned: when the swap ran
   type: dict
+node_status:
+  description:
+    - The agent's NodeStatus processes last read by the C(functional) step, as
+      RV(opencontrail.issu.node_status_info#module:processes) of
+      M(opencontrail.issu.node_status_info) (C(module_id), C(state), C(description),
+      C(connection_infos)).
+  returned: when the swap waited for NodeStatus Functional (O(functional_timeout)) and the agent answered
+  type: list
+  elements: dict
+  sample: [{name: lab-compute1, module_id: contrail-vrouter-agent, state: Functional, description: '', connection_infos: []}]
 failed_step:
-  description: On failure, the step that failed (validate, record, install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running).
+  description:
+    - On failure, the step that failed (validate, record, install, conf, prestop, stop, kmod, start, xmpp_up, routes_back, running,
+      functional).
+    - C(functional) is an agent whose NodeStatus stayed not Functional for O(functional_timeout)
+      (the message lists each process that is not, and why).
   returned: failure
   type: str
 host_state:
@@ -398,6 +431,7 @@ def argument_spec():
         kmod_timeout=dict(type='int', default=60),
         wait=dict(type='bool', default=True),
         wait_interval=dict(type='float', default=0.25),
+        functional_timeout=dict(type='int', default=60),
     )
 
 

@@ -2,10 +2,10 @@
 """What the vrouter role's upgrade.yml rolls back, run by ansible-playbook on this machine with
 the real state role and issu_state module, the compute and the issu_task host local (issue 12).
 
-The compute's vRouter is a stand-in: a copy of the collection whose vrouter_info, vrouter_swap
-and node_status_info modules keep the compute's version in a file and log each swap and
-rollback (the real ones are tested at module level and on the lab). Everything else - the
-role's tasks, their blocks and rescues, the state record - is the collection's own.
+The compute's vRouter is a stand-in: a copy of the collection whose vrouter_info and
+vrouter_swap modules keep the compute's version in a file and log each swap and rollback (the
+real ones are tested at module level and on the lab). Everything else - the role's tasks, their
+blocks and rescues, the state record - is the collection's own.
 
 * A state write that fails after a successful swap (the issu_task host's record directory goes
   read-only: a bind mount remounted read-only in a private mount namespace, unshare) fails the
@@ -58,15 +58,10 @@ control = V2_CONTROL if version == V2 else V1_CONTROL
 module.exit_json(changed=False, version=version,
                  xmpp=[{'controller_ip': control, 'state': 'Established', 'flap_count': 0}])
 ''',
-    'node_status_info': '''
-module = AnsibleModule(dict((name, dict(type='raw')) for name in
-                            ('host', 'port', 'functional', 'wait', 'wait_timeout')))
-module.exit_json(changed=False, functional=True, state='Functional')
-''',
     'vrouter_swap': '''
 module = AnsibleModule(dict((name, dict(type='raw')) for name in (
     'version', 'packages', 'control_servers', 'dns_servers', 'collectors', 'tor_agent_confs',
-    'require_prestaged', 'wait_timeout', 'rollback_on_failure', 'rollback')))
+    'require_prestaged', 'wait_timeout', 'functional_timeout', 'rollback_on_failure', 'rollback')))
 before = compute()['version']
 if module.params['rollback']:
     log('rollback %s' % before)

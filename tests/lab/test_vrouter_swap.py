@@ -58,7 +58,8 @@ def test_upgrade_verify_idempotent_then_rollback(lab, compute, run_on):
     assert swap['changed'] and not swap.get('failed'), swap.get('msg')
     assert swap['downloaded'] == []                          # pre-staged: nothing fetched
     assert set(swap['timings']) >= {'prestop', 'stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up',
-                                    'routes_back', 'outage', 'running'}
+                                    'routes_back', 'outage', 'running', 'functional'}
+    assert [p['state'] for p in swap['node_status']] == ['Functional'], swap['node_status']
     assert swap['routes']['after']['total'] >= swap['routes']['before']['total']
 
     after = run_on(compute, 'vrouter_info', {})

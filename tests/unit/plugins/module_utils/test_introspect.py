@@ -121,3 +121,35 @@ def test_http_error_and_refused_connection(http_stub):
     http_stub.close()
     with pytest.raises(introspect.IntrospectError, match='Snh_BgpNeighborReq'):
         introspect.bgp_neighbors('127.0.0.1', port=port, timeout=2)
+
+
+def node_status_xml(state, description=''):
+    return (STYLE + '<__NodeStatusUVE_list type="slist"><NodeStatusUVE type="sandesh">'
+            '<data type="struct" identifier="1"><NodeStatus>'
+            '<name type="string" identifier="1" key="ObjectVRouter">cmp1</name>'
+            '<process_status type="list" identifier="6"><list type="struct" size="1"><ProcessStatus>'
+            '<module_id type="string" identifier="1">contrail-vrouter-agent</module_id>'
+            '<instance_id type="string" identifier="2">0</instance_id>'
+            '<state type="string" identifier="3">%s</state>'
+            '<connection_infos type="list" identifier="4"><list type="struct" size="0"></list>'
+            '</connection_infos><description type="string" identifier="5">%s</description>'
+            '</ProcessStatus></list></process_status></NodeStatus></data></NodeStatusUVE>'
+            '<SandeshUVECacheResp type="sandesh"><returned type="u32" identifier="1">1</returned>'
+            '</SandeshUVECacheResp></__NodeStatusUVE_list>') % (state, description)
+
+
+def test_node_status_by_address_or_through_a_client(http_stub):
+    """node_status_info reads it by address, vrouter_swap through the client it already has."""
+    why = 'XMPP:dns-server:10.0.0.21 connection down'
+    http_stub.handler = lambda *args: (200, {}, node_status_xml('Non-Functional', why))
+    processes = introspect.node_status('127.0.0.1', http_stub.port)
+    client = introspect.IntrospectClient('127.0.0.1', http_stub.port)
+    assert introspect.client_node_status(client) == processes
+    assert [(p['name'], p['module_id'], p['state']) for p in processes] == [
+        ('cmp1', 'contrail-vrouter-agent', 'Non-Functional')]
+    assert http_stub.requests[0][1] == '/Snh_SandeshUVECacheReq?x=NodeStatus'
+    assert introspect.functional_problems(processes) == [
+        'contrail-vrouter-agent: Non-Functional (%s)' % why]
+    http_stub.handler = lambda *args: (200, {}, node_status_xml('Functional'))
+    assert introspect.functional_problems(introspect.client_node_status(client)) == []
+    assert introspect.functional_problems([]) == ['no NodeStatus reported']

@@ -294,12 +294,33 @@ def test_require_prestaged_names_what_is_not_in_the_cache():
     (True, True, False, 'previous', True,
      ['install', 'conf', 'prestop', 'stop', 'kmod', 'start']),
 ])
-def test_swap_steps(packages, reload, wait, route_check, baseline, steps):
+@pytest.mark.parametrize('functional', [False, True])
+def test_swap_steps(packages, reload, wait, route_check, baseline, steps, functional):
     plan = dict(packages={AGENT: {}} if packages else {}, kmod=dict(reload=reload))
-    assert sp.swap_steps(plan, wait, route_check, baseline) == steps
+    if functional and wait:              # last, after the daemons are RUNNING
+        steps = steps + ['functional']
+    assert sp.swap_steps(plan, wait, route_check, baseline, functional) == steps
     assert [s for s in sp.STEPS if s in steps] == steps          # always in the one order
     first, last = sp.outage_bounds(steps)
-    assert first == 'stop' and last == [s for s in steps if s != 'running'][-1]
+    assert first == 'stop' and last == [s for s in steps if s not in ('running', 'functional')][-1]
+
+
+@pytest.mark.parametrize('given, waits', [
+    (dict(), True), (dict(functional_timeout=5), True), (dict(functional_timeout=0), False),
+    (dict(functional_timeout=None), False), (dict(wait=False), False),
+    (dict(rollback=True), False), (sp.rollback_overrides(), False)])
+def test_the_nodestatus_wait_is_the_swaps_not_a_rollbacks(given, waits):
+    assert sp.waits_functional(params(**given)) is waits
+
+
+def test_a_not_functional_agent_says_why_or_that_it_did_not_answer():
+    msg = sp.not_functional_message('127.0.0.1:8085', 60, [
+        'contrail-vrouter-agent: Non-Functional (XMPP:dns-server:10.0.0.21 connection down)'])
+    assert msg == ('the agent is not Functional by its NodeStatus (127.0.0.1:8085) after 60s: '
+                   'contrail-vrouter-agent: Non-Functional (XMPP:dns-server:10.0.0.21 connection down)')
+    assert sp.not_functional_message('127.0.0.1:8085', 60, None, 'connection refused') == (
+        'the agent introspect 127.0.0.1:8085 did not answer its NodeStatus within 60s: '
+        'connection refused')
 
 
 @pytest.mark.parametrize('given, service, takes', [

@@ -14,6 +14,7 @@ import fcntl
 import functools
 import os
 import threading
+import types
 
 import pytest
 
@@ -78,6 +79,11 @@ class FakeCompute:
         self.built = version           # the module on disk (dkms built it; None: none)
         self.dkms_fails = False        # the next dkms package's build fails (postinst ignores it)
         self.xmpp_answered = False
+        # Seconds after its start the agent reports NodeStatus Functional (None: never; until
+        # then Non-Functional, saying ``not_functional_why``).
+        self.functional_after = 0.0
+        self.not_functional_why = 'XMPP:dns-server:%s connection down' % V2_CONTROL
+        self.node_status_reads = 0
         self.calls = []
 
     # -- the agent ---------------------------------------------------------------------
@@ -203,7 +209,22 @@ class FakeIntrospect:
             control = V2_CONTROL if vrouter.era(self.compute.agent) == '4.x' else V1_CONTROL
             return [('AgentXmppConnectionStatus', {'peer': [
                 dict(controller_ip=control, state='Established')]})]
+        if name == 'SandeshUVECacheReq' and args == ('NodeStatus',):
+            return self.node_status()
         return [('VrfListResp', {'vrf_list': []})]
+
+    def node_status(self):
+        """The agent's NodeStatus UVE, as the agent's introspect answers it (lab/sim/contrail_sim
+        sandesh.py: the UVE, then SandeshUVECacheResp)."""
+        compute = self.compute
+        compute.node_status_reads += 1
+        after = compute.functional_after
+        functional = after is not None and compute.clock() - compute.started_at >= after
+        process = dict(module_id=AGENT, instance_id='0', connection_infos=[],
+                       state='Functional' if functional else 'Non-Functional',
+                       description='' if functional else compute.not_functional_why)
+        return [('NodeStatusUVE', {'data': {'name': 'cmp1', 'process_status': [process]}}),
+                ('SandeshUVECacheResp', {'returned': 1, 'period': 0})]
 
 
 class Failed(Exception):
@@ -216,6 +237,8 @@ class FakeModule:
     def __init__(self, compute, params, check_mode=False):
         self.compute, self.check_mode, self._diff = compute, check_mode, False
         spec, _required_if = merged_argument_spec(vrouter_swap.argument_spec(), vrouter_swap.GROUPS)
+        unsupported = sorted(set(params) - set(spec))
+        assert not unsupported, 'Unsupported parameters: %s' % ', '.join(unsupported)
         self.params = dict((k, v.get('default')) for k, v in spec.items())
         self.params.update(params)
         self.warnings = []
@@ -494,3 +517,81 @@ def test_a_hung_command_fails_its_step_saying_what_it_waited_for(host, command, 
     assert result['fake_seconds'] < 42 + 5
     if command == 'rmmod':
         assert 'lsmod: vrouter used by 2' in result['msg']
+
+
+# -- 4. the agent must be Functional by its NodeStatus (issue 12) -------------------------------
+# The play waited for it in a task of its own (node_status_info): one more module run per
+# compute, a fork, a connection and a module start each; the swap waits for it itself now.
+
+@pytest.fixture
+def timed(monkeypatch, clock):
+    """The swap's step timings on the fake clock."""
+    monkeypatch.setattr(runner, 'time', types.SimpleNamespace(monotonic=clock, sleep=clock.sleep))
+
+
+def test_the_swap_waits_until_the_agent_reports_nodestatus_functional(host, timed):
+    host.functional_after = 20.0         # DNS and collectors come up after the routes
+    result = swap(host, **UPGRADE)
+    assert not result.get('failed'), result.get('msg')
+    assert result['version'] == V2 and 20.0 <= result['fake_seconds'] < 25
+    assert list(result['timings'])[-2:] == ['running', 'functional']
+    assert result['timings']['functional'] >= 15         # its own timing, beside the outage's
+    assert result['timings']['outage'] < 5
+    assert [p['state'] for p in result['node_status']] == ['Functional']
+    record = vrouter.read_fact(host.paths['fact_file'])['vrouter']
+    assert record['status'] == 'done'
+
+
+def test_an_agent_not_functional_in_time_fails_the_swap_and_is_rolled_back(host, timed):
+    host.functional_after = None
+    result = swap(host, rollback_on_failure=True, functional_timeout=30, **UPGRADE)
+    assert result['failed'] and result['failed_step'] == 'functional', result.get('msg')
+    assert 'not Functional by its NodeStatus (127.0.0.1:8085) after 30s' in result['msg']
+    assert '%s: Non-Functional (XMPP:dns-server:%s connection down)' % (AGENT, V2_CONTROL) \
+        in result['msg']
+    assert result['wait']['timeout'] == 30 and result['timings']['functional'] >= 30
+    assert result['node_status'][0]['description'] == host.not_functional_why
+    # rolled back at once, as a failed route wait is; the rollback does not wait for Functional
+    assert result['rolled_back']['ok'] and result['rolled_back']['version'] == V1
+    assert 'functional' not in result['rolled_back']['timings']
+    assert 'rolled back at once to %s' % V1 in result['msg']
+    assert result['host_state']['version'] == V1 and host.agent == V1 and host.kmod == V1
+    record = vrouter.read_fact(host.paths['fact_file'])['vrouter']
+    assert record['status'] == 'failed' and record['failed_step'] == 'functional'
+
+
+def test_an_agent_introspect_that_never_answers_nodestatus_says_so(host):
+    real = FakeIntrospect.node_status
+
+    def refused(self):
+        raise IntrospectError('GET http://127.0.0.1:8085/Snh_SandeshUVECacheReq?x=NodeStatus: '
+                              'timed out')
+    FakeIntrospect.node_status = refused
+    try:
+        result = swap(host, functional_timeout=10, **UPGRADE)
+    finally:
+        FakeIntrospect.node_status = real
+    assert result['failed'] and result['failed_step'] == 'functional', result.get('msg')
+    assert 'did not answer its NodeStatus within 10s' in result['msg'] and 'timed out' in result['msg']
+
+
+@pytest.mark.parametrize('skip', [dict(functional_timeout=0), dict(functional_timeout=None),
+                                  dict(wait=False)])
+def test_no_nodestatus_wait_when_skipped(host, skip):
+    host.functional_after = None         # would never be Functional
+    result = swap(host, **dict(UPGRADE, **skip))
+    assert not result.get('failed'), result.get('msg')
+    assert 'functional' not in result['timings'] and 'node_status' not in result
+    assert host.node_status_reads == 0
+
+
+def test_no_nodestatus_wait_in_check_mode_or_for_a_rollback(host):
+    host.functional_after = None
+    preview = swap(host, check_mode=True, **UPGRADE)
+    assert preview['changed'] and 'functional' not in preview['timings']
+    assert host.node_status_reads == 0 and host.agent == V1
+    assert not swap(host, functional_timeout=0, **UPGRADE).get('failed')
+    back = swap(host, rollback=True)
+    assert not back.get('failed'), back.get('msg')
+    assert back['version'] == V1 and 'functional' not in back['timings']
+    assert host.node_status_reads == 0
