@@ -127,6 +127,8 @@ class Swap:
         self.result['version'] = swap_plan.agent_version(before)
         if not plan['restart']:
             swap_plan.refuse_on_target(self.params)
+            if not self.module.check_mode:
+                self._check_functional()
             return self.result
         if plan['packages']:
             with self.run_cmd.limited(self.params['install_timeout'],
@@ -140,6 +142,17 @@ class Swap:
             return self.result
         self.execute(before, plan, names)
         return self.result
+
+    def _check_functional(self):
+        """A compute with nothing to change (a re-run, a swap finished by hand) counts as on
+        its target only when its agent is Functional, as after a swap."""
+        if not (self.params['wait'] and swap_plan.waits_functional(self.params)):
+            return
+        port = vrouter.agent_port(self.params['agent_conf'])
+        self._step('functional', self._wait_functional,
+                   vrouter.introspect_client(self.params['introspect_host'], port),
+                   '%s:%s' % (self.params['introspect_host'], port),
+                   service_manager.GiveUpWatch(self.svc, [vrouter.AGENT_PROGRAM]))
 
     def check_repositories(self, changes):
         if self.params['update_cache']:

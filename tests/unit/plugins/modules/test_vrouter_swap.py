@@ -595,3 +595,21 @@ def test_no_nodestatus_wait_in_check_mode_or_for_a_rollback(host):
     assert not back.get('failed'), back.get('msg')
     assert back['version'] == V1 and 'functional' not in back['timings']
     assert host.node_status_reads == 0
+
+
+def test_a_compute_already_on_the_target_is_still_checked_functional(host, timed):
+    # a re-run on a compute whose packages and conf are v2 already changes nothing, but it only
+    # counts as on v2 when its agent is Functional (the play's own NodeStatus task checked that
+    # before the wait moved into the swap)
+    assert not swap(host, functional_timeout=0, **UPGRADE).get('failed')
+    host.functional_after = None
+    result = swap(host, functional_timeout=10, **UPGRADE)
+    assert result['failed'] and result['failed_step'] == 'functional', result.get('msg')
+    assert 'not Functional by its NodeStatus' in result['msg']
+    assert host.node_status_reads > 0
+    host.functional_after = 0.0
+    again = swap(host, functional_timeout=10, **UPGRADE)
+    assert not again.get('failed') and not again['changed'], again.get('msg')
+    assert list(again['timings']) == ['functional']
+    preview = swap(host, check_mode=True, functional_timeout=10, **UPGRADE)
+    assert not preview['changed'] and 'functional' not in preview['timings']
