@@ -13,8 +13,9 @@ short_description: Summarise an ISSU state record for an operator
 version_added: 1.0.0
 description:
   - Turns the record kept by C(opencontrail.issu.issu_state) into lines of text - each phase with
-    its duration, each northbound freeze window, each compute's outage and swap steps, and the
-    rolling batches in order.
+    its duration, each northbound freeze window, each compute's outage and swap steps (in the
+    order C(opencontrail.issu.vrouter_swap) runs them, from C(install) to C(running) and
+    C(functional), the waits after the outage), and the rolling batches in order.
   - Computes a forced finalize (C(issu_force)) left on v1 - recorded with C(left_on_v1) and not
     on v2 since - are listed in a section of their own, with what they lose.
   - The compute phase's last recorded progress - batch k of n, computes on v2, failed and
@@ -50,6 +51,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_progress, issu_state
+from ansible_collections.opencontrail.issu.plugins.module_utils.vrouter_swap_plan import STEPS as SWAP_STEPS
 
 # phase -> the phase that completes it, and the name an operator knows it by: each operation of
 # the phase machine that moves the phase (start, finalize, abort).
@@ -146,8 +148,7 @@ def host_lines(hosts):
     for name in sorted(hosts):
         host = hosts[name]
         timings = host.get('timings') or {}
-        steps = ', '.join('%s %.2f' % (step, timings[step]) for step in
-                          ('stop', 'install', 'conf', 'kmod', 'start', 'xmpp_up', 'routes_back') if step in timings)
+        steps = ', '.join('%s %.2f' % (step, timings[step]) for step in SWAP_STEPS if step in timings)
         outage = ('outage %6.2f s' % timings['outage']) if 'outage' in timings else 'outage      -  '
         lines.append('  %-20s %-12s %-18s %s%s%s' % (name, host.get('status', '?'), host.get('version') or '',
                                                      outage, '  (%s)' % steps if steps else '',

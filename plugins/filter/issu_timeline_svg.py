@@ -21,7 +21,9 @@ description:
     past a line at the last record); a part it cannot draw (missing or unreadable times, no
     record at all) is replaced by a line "Not drawn - what, and why".
   - A compute's outage is placed after its last 'upgrading' entry by the swap's step timings
-    (install, conf and prestop come before the outage), within the time it went on v2.
+    (install, conf and prestop come before the outage; running and functional, the waits for
+    its daemons RUNNING and its agent's NodeStatus Functional, after it), within the time it
+    went on v2.
 author:
   - opencontrail.issu developers (@opencontrail-issu)
 options:
@@ -66,6 +68,7 @@ from xml.sax.saxutils import escape, quoteattr
 from ansible_collections.opencontrail.issu.plugins.filter.issu_report import (
     batches, phase_spans, upgrade_span)
 from ansible_collections.opencontrail.issu.plugins.module_utils.issu_state import OPERATIONS
+from ansible_collections.opencontrail.issu.plugins.module_utils.vrouter_swap_plan import OUTAGE_STEPS, STEPS
 
 # The phases of an operation begun and not complete (starting, finalizing, aborting).
 RUNNING = tuple(op.running for op in OPERATIONS.values() if op.running)
@@ -93,8 +96,10 @@ LEGEND = (('start', 'start phase'), ('finalize', 'finalize phase'), ('abort', 'a
           ('rollback', 'rolling back'), ('v2', 'on v2'), ('failed', 'failure'))
 
 TIME_FORMATS = ('%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ')
-#: The swap's steps before its outage begins (vrouter_swap: install, conf, prestop, then stop).
-BEFORE_OUTAGE = ('install', 'conf', 'prestop')
+#: The swap's steps before its outage begins (vrouter_swap: install, conf, prestop, then stop),
+#: and those after it ends, before the compute is on v2 (running, then functional).
+BEFORE_OUTAGE = STEPS[:STEPS.index(OUTAGE_STEPS[0])]
+AFTER_OUTAGE = STEPS[STEPS.index(OUTAGE_STEPS[-1]) + 1:]
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 # Characters XML 1.0 (or UTF-8) does not allow (an error message may carry terminal escapes).
 _NOT_XML = re.compile(u'[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
@@ -480,7 +485,7 @@ def _outage(pic, name, host, top):
         return
     start = began + sum(float(timings.get(step) or 0) for step in BEFORE_OUTAGE) if began is not None else None
     if done is not None and (start is None or start + outage > done):
-        start = done - outage - float(timings.get('running') or 0)
+        start = done - outage - sum(float(timings.get(step) or 0) for step in AFTER_OUTAGE)
     start = max(start, began if began is not None else start, pic.t0)
     x1, x2 = pic.x(start), pic.x(min(start + outage, pic.t_open))
     pic.rect(x1, x2, top + 12, 16, COLOURS['outage'], 'outage', '%s: outage %.2f s (vRouter stopped until '

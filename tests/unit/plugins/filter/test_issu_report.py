@@ -36,6 +36,17 @@ def test_summary_lists_phases_windows_hosts_and_batches():
     assert lines[-3:] == ['Batches:', '  1. c1', '  2. c2, c3']
 
 
+def test_a_compute_line_shows_every_swap_step_in_its_order():
+    # The swap's steps as vrouter_swap runs them, the waits after the outage included: the
+    # wait for the agent's NodeStatus Functional may take the longest part of a swap.
+    timings = {'install': 5.0, 'conf': 0.1, 'prestop': 0.3, 'stop': 0.4, 'kmod': 0.05, 'start': 0.3,
+               'xmpp_up': 0.5, 'routes_back': 0.2, 'outage': 1.45, 'running': 4.1, 'functional': 12.5}
+    record = dict(RECORD, hosts={'c1': dict(RECORD['hosts']['c1'], timings=timings)})
+    c1 = next(l for l in issu_report(record) if l.startswith('  c1 '))
+    assert c1.endswith('(install 5.00, conf 0.10, prestop 0.30, stop 0.40, kmod 0.05, start 0.30, '
+                       'xmpp_up 0.50, routes_back 0.20, running 4.10, functional 12.50)'), c1
+
+
 def test_a_finalize_window_shows_where_its_time_went():
     record = dict(RECORD, steps={'synced': '2026-11-24T10:05:06.000000Z',
                                  'switched': '2026-11-24T10:05:07.500000Z'})

@@ -112,6 +112,17 @@ def test_an_outage_longer_than_its_upgrade_ends_when_the_compute_is_on_v2():
     assert rect_span(outage) == pytest.approx((x_at('10:02:15'), x_at('10:02:20')), abs=0.02)
 
 
+def test_an_outage_placed_from_the_end_leaves_the_waits_after_it_before_v2():
+    # The swap waits for its daemons RUNNING, then for the agent's NodeStatus Functional, after
+    # its outage and before the compute is recorded on v2: placed back from its v2 entry (its
+    # steps before the outage overrun its upgrade), the outage ends before both waits.
+    record = copy.deepcopy(FULL)
+    record['hosts']['compute2']['timings'] = {'install': 30.0, 'outage': 5.0, 'running': 1.0,
+                                              'functional': 2.0}
+    outage = next(r for r in elements(draw(record), 'rect', 'outage') if r.get('data-host') == 'compute2')
+    assert rect_span(outage) == pytest.approx((x_at('10:02:12'), x_at('10:02:17')), abs=0.02)
+
+
 def test_batches_in_the_order_they_began():
     bars = elements(draw(FULL), 'rect', 'batch')
     assert [b.get('data-hosts') for b in bars] == ['compute1', 'compute2 compute3']
