@@ -19,7 +19,8 @@ description:
     control nodes it was given (an agent keeps two; one when it was given one); no XMPP flap and
     no session re-established (an agent restart) within the window; no more routes lost than
     O(max_route_loss) percent of what it had before the swap; routes learnt over XMPP when every
-    v1 peer learns some.
+    v1 peer learns some and it learnt some before its swap (a compute without VMs has no VRF to
+    learn routes in).
   - A canary that is not Functional while no v1 peer is Functional either has the site's problem,
     not its own - it is not counted against the canary.
 author:
@@ -117,7 +118,9 @@ def canary_problems(before, first, last, peers=(), peer_status=(), control_serve
     elif had and has < had * (1 - float(max_route_loss) / 100):
         found.append('%d routes, %d before the swap (more than %s%% lost)' % (has, had, max_route_loss))
     learnt = [_routes(p, 'xmpp') for p in peer_states]
-    if learnt and all(n for n in learnt) and not _routes(last, 'xmpp'):
+    # A canary that learnt none before its swap (no VM of its own: its pre hook moved them
+    # away, or it never had any) has no VRF to learn routes in: its peers say nothing of it.
+    if learnt and all(n for n in learnt) and not _routes(last, 'xmpp') and _routes(before, 'xmpp') != 0:
         found.append('no route learnt over XMPP, while every v1 peer learns some (%d-%d)' % (min(learnt), max(learnt)))
     return found
 

@@ -64,3 +64,14 @@ def test_no_xmpp_route_while_every_v1_peer_learns_some():
         'no route learnt over XMPP, while every v1 peer learns some (3-5)']
     assert judge(before=before, last=last, peers=[state(xmpp_routes=3), state(xmpp_routes=0)]) == []
     assert judge(before=before, last=last) == []
+
+
+def test_a_canary_emptied_by_its_pre_hook_is_judged_against_its_state_after_the_hook():
+    # the pre hook migrated every VM away: no VRF of its own, so no route to learn over XMPP
+    # whatever its v1 peers learn; its state read after the hook is the baseline
+    empty = state(routes=0, xmpp_routes=0)
+    assert judge(before=empty, first=empty, last=empty, peers=[state(xmpp_routes=3)]) == []
+    # one that learnt routes before its swap and learns none on v2 is still caught
+    assert judge(before=state(routes=2, xmpp_routes=2), last=state(routes=2, xmpp_routes=0),
+                 peers=[state(xmpp_routes=3)]) == [
+        'no route learnt over XMPP, while every v1 peer learns some (3-3)']
