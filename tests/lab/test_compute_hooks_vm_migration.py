@@ -127,7 +127,7 @@ def test_the_lab_hooks_move_a_computes_vms_so_the_probe_sees_no_gap_for_them(lab
 
     # the hooks ran around lab-compute1's swap: its VMs went to lab-compute2 (the first compute
     # outside its batch) and came back; lab-compute2 kept its own
-    assert 'Move the simulated VMs off this compute' in out
+    assert 'Live-migrate each VM away and wait for it' in out     # the pre hook's (a block's name is not shown)
     assert 'Move the VMs the pre hook moved away back to this compute' in out
     assert '(item=%s-vm1)' % HOOKED in out and '(item=%s-vm2)' % HOOKED in out
     assert placement() == {'%s-vm%d' % (c, k): c for c in (HOOKED, PLAIN, OTHER) for k in (1, 2)}
