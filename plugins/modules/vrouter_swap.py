@@ -216,8 +216,8 @@ options:
       - An agent still not Functional then fails the swap at C(functional), naming each process
         that is not and its description; with O(rollback_on_failure=true) it is rolled back
         as any failed wait is.
-      - A compute already on the target (nothing to change, RV(changed=false)) is checked the
-        same way: it counts as on the target only when its agent is Functional.
+      - A compute already on the target (nothing to change, C(changed=false)) is checked the
+        same way - it counts as on the target only when its agent is Functional.
       - V(0) (or null) skips it. Only with O(wait=true); not in check mode, and not for a
         rollback (O(rollback=true), or the one O(rollback_on_failure) makes), which restores the
         recorded state as it was.
