@@ -5,6 +5,8 @@
   the way the playbooks reach computes), host first;
 * ``compute``: lab-compute1, put back on v1 (3.2, discovery) before and after the test with
   the module under test's rollback path, so a failed test leaves the shared lab as it found it;
+* ``read_record`` / ``write_record``: the ISSU state record on issu_task, as JSON;
+  ``playbook``: a phase playbook run with the lab's collection, extra vars as JSON;
 * ``broken_repo``: the v2 build 4.0.3.0-63 with a broken agent (h6's build.sh --broken),
   offered to the compute by a second apt source for the duration of the test;
   ``broken_dkms_repo``: the same with a kernel module that does not build (--broken=dkms).
@@ -15,6 +17,7 @@ ISSU's pre-stage writes (``V2_SOURCE_FILE``), as a compute in the compute phase 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -29,6 +32,29 @@ BROKEN_SOURCE = '/etc/apt/sources.list.d/itest-h8-broken.list'
 BROKEN_DIR = '/srv/itest-h8-broken'
 V2_SOURCE = 'deb [trusted=yes] http://10.99.0.10:8081/4.0 ./'
 V2_SOURCE_FILE = '/etc/apt/sources.list.d/contrail-issu.list'
+STATE = '/var/lib/contrail-issu/state.json'
+TASK_HOST = 'lab-v2-ctrl1'
+
+
+def read_record(lab):
+    return json.loads(lab.exec(TASK_HOST, 'cat', STATE).stdout)
+
+
+def write_record(lab, record):
+    lab.podman('exec', '-i', TASK_HOST, 'sh', '-c', 'cat > %s' % STATE, input_text=json.dumps(record))
+
+
+def playbook(inventory, name, *extra):
+    """ansible-playbook playbooks/NAME on INVENTORY with the checkout's collection; each of EXTRA
+    (a dict) one ``-e`` as JSON, so values keep their types."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / '.build' / 'collections'),
+               CONTAINERS_CONF=str(REPO_ROOT / 'lab' / 'containers.conf'), ANSIBLE_NOCOLOR='1',
+               PATH=str(REPO_ROOT / '.venv' / 'bin') + os.pathsep + os.environ['PATH'])
+    cmd = ['ansible-playbook', '-i', str(inventory), os.path.join('playbooks', name)]
+    for item in extra:
+        cmd += ['-e', json.dumps(item)]
+    return subprocess.run(cmd, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True,
+                          timeout=1500, check=False)
 
 
 @pytest.fixture

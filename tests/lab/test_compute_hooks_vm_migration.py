@@ -22,7 +22,8 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # compute_fixtures.py is beside us
 from compute_fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
-    COMPUTE, V1, V2, V2_SOURCE_FILE, back_to_v1, compute, issu_started, run_on,
+    COMPUTE, V1, V2, V2_SOURCE_FILE, back_to_v1, compute, issu_started, playbook,
+    read_record, run_on, write_record,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,8 +33,6 @@ import probe as lab_probe  # noqa: E402
 pytestmark = pytest.mark.lab
 
 HOOKED, PLAIN, OTHER = COMPUTE, 'lab-compute2', 'lab-compute3'
-STATE = '/var/lib/contrail-issu/state.json'
-TASK_HOST = 'lab-v2-ctrl1'
 FACT = '/etc/ansible/facts.d/contrail_issu.fact'
 LABCTL = os.path.join(ROOT, 'lab', 'labctl')
 
@@ -54,23 +53,6 @@ def home(name):
     """lab-computeN-vmK lives on lab-computeN."""
     return name.rsplit('-', 1)[0]
 
-
-def read_record(lab):
-    return json.loads(lab.exec(TASK_HOST, 'cat', STATE).stdout)
-
-
-def write_record(lab, record):
-    lab.podman('exec', '-i', TASK_HOST, 'sh', '-c', 'cat > %s' % STATE, input_text=json.dumps(record))
-
-
-def playbook(inventory, name, *extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
-               CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'), ANSIBLE_NOCOLOR='1',
-               PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'])
-    cmd = ['ansible-playbook', '-i', inventory, os.path.join('playbooks', name)]
-    for item in extra:
-        cmd += ['-e', json.dumps(item)]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500, check=False)
 
 
 @pytest.fixture
