@@ -575,11 +575,12 @@ def lsmod(runner):
 
 
 def snapshot(pkg, svc, runner, package_names, agent_conf=AGENT_CONF, nodemgr_conf=NODEMGR_CONF,
-             tor_confs=()):
+             tor_confs=(), packages=None):
     """Versions, managed conf values, service and kernel module state of the compute
-    (``kmod``: ``kmod_state``)."""
+    (``kmod``: ``kmod_state``). ``packages``: the versions when the caller has read them already
+    (``package_names`` is then not queried)."""
     return dict(
-        packages=pkg.installed(package_names),
+        packages=pkg.installed(package_names) if packages is None else packages,
         agent_conf=read_conf_values(agent_conf, AGENT_KEYS),
         nodemgr_conf=read_conf_values(nodemgr_conf, NODEMGR_KEYS),
         tor_agent_confs=dict((path, read_conf_values(path, AGENT_KEYS)) for path in tor_confs),

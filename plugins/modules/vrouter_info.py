@@ -154,9 +154,10 @@ def run(module):
     params = module.params
     pkg = pkg_manager.detect(module.run_command, params['package_manager'])
     svc = service_manager.detect(module.run_command, 'vrouter', params['service_manager'])
-    snap = vrouter.snapshot(pkg, svc, module.run_command, [], params['agent_conf'],
-                            params['nodemgr_conf'])
+    # One package query: the Contrail packages by pattern (not every installed package, then these).
     packages = pkg.installed_matching(vrouter.CONTRAIL_PACKAGE_PATTERNS)
+    snap = vrouter.snapshot(pkg, svc, module.run_command, (), params['agent_conf'],
+                            params['nodemgr_conf'], packages=packages)
     agent = vrouter.servers_view(snap['agent_conf'])
     agent['raw'] = snap['agent_conf']
     result = dict(changed=False, packages=packages,
