@@ -56,7 +56,6 @@ def marks(lab, host):
     return proc.stdout.splitlines() if proc.returncode == 0 else []
 
 
-
 @pytest.fixture
 def hooked(lab, compute, run_on, tmp_path):
     """The lab inventory with the hooks set per compute (host_vars); the ISSU record without the

@@ -54,7 +54,6 @@ def home(name):
     return name.rsplit('-', 1)[0]
 
 
-
 @pytest.fixture
 def migrating(lab, compute, run_on, tmp_path):
     """The lab inventory with lab/hooks set for lab-compute1 only; the ISSU record without the
