@@ -181,18 +181,30 @@ class HAProxy:
 
     def servers_state(self, backend):
         """``{server: (admin_state_bits, addr, port, op_state)}`` straight from HAProxy."""
-        lines = self.cli('show servers state %s' % backend).splitlines()[2:]
+        answer = self.cli('show servers state %s' % backend)
         rows = {}
-        for line in filter(None, lines):
+        for line in filter(None, answer.splitlines()[2:]):
             words = line.split()
+            if len(words) < 19:
+                raise AssertionError('unexpected "show servers state" row %r in %r' % (line, answer))
             rows[words[3]] = (int(words[6]), words[4], int(words[18]), int(words[5]))
         return rows
+
+    def settled(self):
+        """Health checks done: ctrl1 UP, neutron2 DOWN (an answer read mid-start counts as not yet)."""
+        try:
+            return (self.servers_state('contrail-api')['ctrl1'][3] == 2
+                    and self.servers_state('neutron-server')['neutron2'][3] == 0)
+        except (AssertionError, KeyError, OSError) as exc:
+            self.last_error = exc
+            return False
 
     def wait_until(self, predicate, timeout=10):
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                raise AssertionError('condition not reached in %ss' % timeout)
+                raise AssertionError('condition not reached in %ss (last answer: %s)'
+                                     % (timeout, getattr(self, 'last_error', None)))
             time.sleep(0.05)
 
     def stop(self):
@@ -214,8 +226,7 @@ def haproxy(tmp_path, backend_servers):
     instance = HAProxy(tmp_path, backend_servers)
     instance.start()
     try:
-        instance.wait_until(lambda: instance.servers_state('contrail-api')['ctrl1'][3] == 2
-                            and instance.servers_state('neutron-server')['neutron2'][3] == 0)
+        instance.wait_until(instance.settled, timeout=30)
         yield instance
     finally:
         instance.stop()
