@@ -46,6 +46,8 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'lab', 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'molecule', 'shared'))
+import state_record as lab_record  # noqa: E402
 import traffic as lab_traffic  # noqa: E402
 
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
@@ -54,7 +56,6 @@ ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.con
 V1_API, V2_API = 'http://10.99.0.11:8082', 'http://10.99.0.21:8082'
 V1, V2, BROKEN = '3.2.14.0-37', '4.0.3.0-62', '4.0.3.0-63'
 COMPUTES = ('lab-compute1', 'lab-compute2', 'lab-compute3')
-STATE = '/var/lib/contrail-issu/state.json'
 LOG_DIR = None
 
 
@@ -94,8 +95,8 @@ def operator_saw(output):
 
 
 def record():
-    proc = sh('podman', 'exec', 'lab-v2-ctrl1', 'cat', STATE, check=False)
-    return json.loads(proc.stdout) if proc.returncode == 0 else None
+    proc = sh('podman', 'exec', lab_record.TASK_HOST, *lab_record.command(), check=False)
+    return (json.loads(proc.stdout) or None) if proc.returncode == 0 else None
 
 
 def agent_version(compute):

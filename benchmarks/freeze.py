@@ -29,6 +29,9 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))   # make collection links it
 from ansible_collections.opencontrail.issu.plugins.filter.issu_report import median, outages, p95, window_steps  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, 'molecule', 'shared'))
+import state_record as lab_record  # noqa: E402  (the record read whole)
 VIP, V2_API = '10.99.0.5', '10.99.0.21'
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
@@ -144,8 +147,7 @@ def main(argv=None):
     finally:
         writer.stop.set()
         writer.thread.join(60)
-    record = json.loads(subprocess.run(['podman', 'exec', 'lab-v2-ctrl1', 'cat',
-                                        '/var/lib/contrail-issu/state.json'],
+    record = json.loads(subprocess.run(['podman', 'exec', lab_record.TASK_HOST] + lab_record.command(),
                                        env=ENV, capture_output=True, text=True, check=True).stdout)
     if LOG_DIR:     # the record as the run left it: each compute's swap steps, the windows' steps
         with open(os.path.join(LOG_DIR, 'state.json'), 'w') as handle:

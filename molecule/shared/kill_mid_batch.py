@@ -8,7 +8,10 @@ import subprocess
 import sys
 import time
 
-STATE = ['podman', 'exec', 'lab-v2-ctrl1', 'cat', '/var/lib/contrail-issu/state.json']
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import state_record  # noqa: E402  (the record read whole)
+
+STATE = ['podman', 'exec', state_record.TASK_HOST] + state_record.command()
 DEADLINE = 600
 
 

@@ -12,12 +12,15 @@ import testinfra
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab', 'tools'))
 import labtls  # noqa: E402  (HTTPS and keystone on a TLS lab: molecule scenario tls sets LAB_TLS)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import state_record as lab_record  # noqa: E402  (the record read whole)
+
 V1_VERSION = '3.2.14.0-37'
 V2_VERSION = '4.0.3.0-62'
 V1_CTRL = '10.99.0.11'
 V2_CTRL = '10.99.0.21'
 COMPUTES = ['lab-compute1', 'lab-compute2', 'lab-compute3']
-STATE = '/var/lib/contrail-issu/state.json'
+STATE = lab_record.PATH
 
 
 def host(name):
@@ -79,7 +82,7 @@ def haproxy_servers(backend):
 
 
 def state_record():
-    return json.loads(host('lab-v2-ctrl1').check_output('cat %s' % STATE))
+    return json.loads(host(lab_record.TASK_HOST).check_output(lab_record.shell(STATE)))
 
 
 def compute_ip(name):

@@ -1,10 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, opencontrail.issu developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ISSU state record: one JSON file on the ``issu_task`` host.
+"""The ISSU state record: a JSON file on the ``issu_task`` host, and one file a compute beside it.
 
 It holds the phase of the upgrade, its history, the per-compute status and the northbound freeze
-windows. Every phase playbook reads it first and checks the transition it is about to make, so a
+windows. The record's file (``path``) holds everything but the computes; each compute's entry is a
+file of its own in ``<path>.hosts/<hosts_id>/`` (``hosts_id`` names this record's generation of
+entries, so entries left by an earlier record at the same path are never read as this one's). A
+compute's write reads and writes its own entry and the small record, never the other computes':
+its cost does not grow with the number of computes. ``load`` returns the whole record (``hosts``
+filled from the entries), or with ``hosts=`` just the named computes. A record whose file holds
+its computes itself (``version`` 1, no ``hosts_id``) is read as it is, and its entries move to
+their own files at its next write. Every phase playbook reads it first and checks the transition it is about to make, so a
 phase run out of order is refused with the name of the playbook to run instead, and an
 interrupted run resumes from what the record says.
 
@@ -43,10 +50,17 @@ import fcntl
 import json
 import os
 import tempfile
+import uuid
+
+try:
+    from urllib.parse import quote, unquote
+except ImportError:  # Python 2
+    from urllib import quote, unquote
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+RECORD_VERSIONS = (1, 2)    # 1: the computes inside the record's file
 
 PHASES = ('new', 'starting', 'started', 'finalizing', 'finalized', 'aborting', 'aborted')
 
@@ -148,6 +162,7 @@ def phase_since(record):
 def empty_record():
     return {
         'version': RECORD_VERSION,
+        'hosts_id': None,               # set by the first save
         'phase': 'new',
         'history': [],
         'hosts': {},
@@ -157,23 +172,58 @@ def empty_record():
     }
 
 
-def load(path):
-    """Read the record; a missing file is a fresh ISSU (phase ``new``)."""
+def hosts_dir(path, hosts_id):
+    """The directory of one generation of the record's compute entries."""
+    return os.path.join(path + '.hosts', hosts_id)
+
+
+def _read_json(path, what):
     try:
         with open(path) as handle:
-            record = json.load(handle)
+            return json.load(handle)
+    except ValueError as exc:
+        raise StateError('%s %s is not valid JSON (%s); %s' % (what, path, exc, (
+            'restore it from its backup %s.bak or fix it by hand' % path)
+            if what == 'the ISSU state record' else 'fix it by hand or remove it'))
+
+
+def load(path, hosts=None):
+    """Read the record; a missing file is a fresh ISSU (phase ``new``).
+
+    ``hosts``: the computes to read (a list); the returned ``hosts`` holds just those that have an
+    entry. None reads them all.
+    """
+    try:
+        record = _read_json(path, 'the ISSU state record')
     except IOError as exc:
         if exc.errno == 2:
             return empty_record()
         raise StateError('cannot read the ISSU state record %s: %s' % (path, exc))
-    except ValueError as exc:
-        raise StateError('the ISSU state record %s is not valid JSON (%s); restore it from its '
-                         'backup %s.bak or fix it by hand' % (path, exc, path))
-    if record.get('version') != RECORD_VERSION or record.get('phase') not in PHASES:
+    if record.get('version') not in RECORD_VERSIONS or record.get('phase') not in PHASES:
         raise StateError('the ISSU state record %s has an unknown version or phase %r'
                          % (path, record.get('phase')))
     record.setdefault('steps', {})      # records written before steps existed
     record.setdefault('marks', {})      # ... and before marks existed
+    record.setdefault('hosts', {})
+    if record.get('hosts_id'):
+        directory = hosts_dir(path, record['hosts_id'])
+        if hosts is None:
+            try:
+                names = [unquote(name[:-5]) for name in os.listdir(directory) if name.endswith('.json')]
+            except OSError as exc:
+                if exc.errno != 2:
+                    raise StateError('cannot read the computes of the ISSU state record in %s: %s'
+                                     % (directory, exc))
+                names = []
+        else:
+            names = hosts
+        for name in names:
+            entry_path = os.path.join(directory, quote(name, safe='') + '.json')
+            try:
+                record['hosts'][name] = _read_json(entry_path, "a compute's entry of the ISSU state record")
+            except IOError as exc:
+                if exc.errno != 2:
+                    raise StateError('cannot read %s: %s' % (entry_path, exc))
     return record
 
 
@@ -315,26 +365,55 @@ def plan(record, phase=None, hosts=None, northbound=None, note=None, now=None, s
     return new
 
 
-def save(path, record):
-    """Write atomically (temp file + rename), keeping the previous record as ``<path>.bak``."""
+def _write_json(path, data, mode=0o600, backup=False):
+    """Write ``path`` atomically (temp file, fsync, rename); ``backup`` keeps the previous file as
+    ``<path>.bak``."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.issu-state-')
     try:
         with os.fdopen(fd, 'w') as handle:
-            json.dump(record, handle, indent=2, sort_keys=True)
+            json.dump(data, handle, indent=2, sort_keys=True)
             handle.write('\n')
             handle.flush()
             os.fsync(handle.fileno())
-        if os.path.exists(path):
+        if backup and os.path.exists(path):
             os.link(path, tmp + '.bak')
             os.rename(tmp + '.bak', path + '.bak')
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)
         os.rename(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def save(path, record, before=None):
+    """Write what changed since ``before`` (the record as loaded; None writes it all) and return
+    the record as written.
+
+    Each compute's entry that changed is written to its own file first, then the record's file
+    (without the computes, the previous one kept as ``<path>.bak``) if anything else changed.
+    Every file is written atomically (temp file, fsync, rename). A record without ``hosts_id``
+    (a new one, or one whose file holds its computes) gets one, and all its computes are written,
+    as they are without ``before``: ``record`` must then hold them all.
+    """
+    record = dict(record)
+    hosts = record.pop('hosts', None) or {}
+    old_hosts, old_main = {}, None
+    if not record.get('hosts_id'):
+        record.update(hosts_id=uuid.uuid4().hex, version=RECORD_VERSION)
+    elif before is not None and before.get('hosts_id') == record['hosts_id']:
+        old_hosts = before.get('hosts') or {}
+        old_main = dict((key, value) for key, value in before.items() if key != 'hosts')
+    directory = hosts_dir(path, record['hosts_id'])
+    for name, entry in sorted(hosts.items()):
+        if old_hosts.get(name) != entry:
+            _write_json(os.path.join(directory, quote(name, safe='') + '.json'), entry)
+    if record != old_main:
+        _write_json(path, dict(record, hosts={}), backup=True)
+    record['hosts'] = hosts
+    return record
 
 
 class Locked(object):

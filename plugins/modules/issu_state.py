@@ -27,6 +27,10 @@ description:
     the module only reads the record.
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
+  - The record's file at O(path) holds all but the computes; each compute's entry is a file of
+    its own under C(<path>.hosts/). A call that only records computes (O(hosts) without
+    O(operation) or O(progress)) reads and writes just their entries and the record's small file,
+    so its cost stays the same however many computes the ISSU has.
 extends_documentation_fragment:
   - opencontrail.issu.module_base
 attributes:
@@ -211,11 +215,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 record:
-  description: The record after the change (or as read).
+  description:
+    - The record after the change (or as read), every compute's entry in C(hosts).
+    - For a call that only records computes (O(hosts) without O(operation) or O(progress)),
+      C(hosts) holds just those computes.
   returned: always
   type: dict
   sample:
-    version: 1
+    version: 2
+    hosts_id: 0f6b3c2a9d4e4f7a8b1c2d3e4f5a6b7c
     phase: started
     history:
       - {phase: starting, at: "2026-11-24T10:00:00.000000Z", note: null}
@@ -349,7 +357,9 @@ def run(module):
     progress = params['progress']
     with module.failing('cannot write the ISSU state record %s: ' % path, (IOError, OSError)):
         with issu_state.Locked(path, create=not module.check_mode):
-            before = issu_state.load(path)
+            # A call that only records computes reads and writes just their entries.
+            only_hosts = bool(hosts) and not (progress or params['operation'])
+            before = issu_state.load(path, hosts=list(hosts) if only_hosts else None)
             issu_state.check_expected(before['phase'], params['expect'])
             operation = params['operation']
             if operation:
@@ -370,7 +380,7 @@ def run(module):
                     after = issu_state.plan(after, progress=entry)
             changed = after != before
             if changed and not module.check_mode:
-                issu_state.save(path, after)
+                after = issu_state.save(path, after, before)
 
     result = dict(
         changed=changed,

@@ -21,8 +21,10 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, 'lab', 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'molecule', 'shared'))
 
 import labtls  # noqa: E402
+import state_record as lab_record  # noqa: E402
 import traffic as lab_traffic  # noqa: E402
 
 pytestmark = pytest.mark.lab
@@ -73,7 +75,7 @@ def epoch(stamp):
 
 
 def state_record():
-    return json.loads(run(['podman', 'exec', 'lab-v2-ctrl1', 'cat', '/var/lib/contrail-issu/state.json']))
+    return json.loads(run(['podman', 'exec', lab_record.TASK_HOST] + lab_record.command()))
 
 
 def swap_windows(record):

@@ -15,6 +15,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'molecule', 'shared'))
+import state_record  # noqa: E402  (the record read whole, each compute's entry included)
+
 pytestmark = pytest.mark.integration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -97,7 +100,7 @@ def rolling(tmp_path):
         done = subprocess.run(['ansible-playbook', '-i', str(tmp_path / 'hosts'), str(tmp_path / 'play.yml')],
                               env=ansible_env(), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=180, check=False)
-        return done.returncode, done.stdout + done.stderr, json.loads(state.read_text())
+        return done.returncode, done.stdout + done.stderr, state_record.read(str(state))
     return run
 
 

@@ -28,6 +28,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # stand_ins.py is beside us
 from stand_ins import calls, collection_with  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'molecule', 'shared'))
+import state_record  # noqa: E402  (the record read whole, each compute's entry included)
 
 pytestmark = pytest.mark.integration
 
@@ -167,7 +169,7 @@ def swap(tmp_path):
     run.state_dir = state_dir
     run.calls = lambda: calls(world)
     run.version = lambda: json.loads((world / 'compute.json').read_text())['version']
-    run.record = lambda: json.loads((state_dir / 'state.json').read_text())
+    run.record = lambda: state_record.read(str(state_dir / 'state.json'))
     return run
 
 

@@ -55,6 +55,28 @@ def test_hosts_and_freeze_windows_with_diff(run_module, record):
     assert '+"status": "v1"' in lines, lines
 
 
+def test_a_computes_write_reads_and_writes_its_own_entry_only(run_module, record, tmp_path):
+    run_module('issu_state', {'path': record, 'phase': 'starting'})
+    run_module('issu_state', {'path': record, 'hosts': dict(
+        ('compute%d' % i, {'status': 'v1', 'version': '3.2.14.0-37'}) for i in range(1, 4))})
+    on_disk = json.load(open(record))
+    entries = tmp_path / 'issu' / 'state.json.hosts' / on_disk['hosts_id']
+    assert on_disk['hosts'] == {} and sorted(p.name for p in entries.iterdir()) == [
+        'compute1.json', 'compute2.json', 'compute3.json']
+    untouched = dict((p.name, p.stat().st_mtime_ns) for p in entries.iterdir())
+    main = (tmp_path / 'issu' / 'state.json').stat().st_mtime_ns
+
+    one = run_module('issu_state', {'path': record, 'hosts': {'compute2': {'status': 'upgrading'}}})
+    assert one['changed'] and list(one['record']['hosts']) == ['compute2']
+    assert (tmp_path / 'issu' / 'state.json').stat().st_mtime_ns == main, "the record's file was rewritten"
+    assert dict((p.name, p.stat().st_mtime_ns) for p in entries.iterdir() if p.name != 'compute2.json') == dict(
+        (name, mtime) for name, mtime in untouched.items() if name != 'compute2.json')
+
+    whole = run_module('issu_state', {'path': record})['record']
+    assert sorted(whole['hosts']) == ['compute1', 'compute2', 'compute3']
+    assert whole['hosts']['compute2']['status'] == 'upgrading' and whole['hosts']['compute3']['status'] == 'v1'
+
+
 def test_bad_host_status_is_refused_before_writing(run_module, record):
     result = run_module('issu_state', {'path': record, 'hosts': {'c1': {'status': 'halfway'}}})
     assert result['failed'] and 'hosts.c1.status' in result['msg']

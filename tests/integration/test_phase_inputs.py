@@ -31,6 +31,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / 'molecule' / 'shared'))
+import state_record  # noqa: E402  (the record read whole, each compute's entry included)
 V1_VERSION, V2_VERSION = '3.2.14.0-37', '4.0.3.0-62'
 
 #: group -> {host: contrail_host_ip}
@@ -221,7 +223,7 @@ def test_a_completed_start_is_not_rechecked(collections_path, tmp_path):
 @pytest.mark.parametrize('playbook', ['issu_upgrade_computes.yml'])
 def test_the_compute_phase_refuses_a_target_equal_to_the_current_version(collections_path, tmp_path, playbook):
     _write_state(tmp_path, 'started')
-    before = (tmp_path / 'state.json').read_text()
+    before = state_record.read(str(tmp_path / 'state.json'))
     run = _run(collections_path, tmp_path, playbook, _inventory(tmp_path), {'issu_v2_version': V1_VERSION})
     text = run.stdout + run.stderr
     assert run.returncode != 0, text[-3000:]
@@ -230,7 +232,7 @@ def test_the_compute_phase_refuses_a_target_equal_to_the_current_version(collect
     assert tasks[-1] == 'opencontrail.issu.preflight : Refuse to go on with wrong inputs', tasks
     assert not [task for task in tasks if task.startswith('opencontrail.issu.vrouter')], tasks
     assert 'Read both config APIs' not in run.stdout or 'skipping' in run.stdout
-    assert (tmp_path / 'state.json').read_text() == before
+    assert state_record.read(str(tmp_path / 'state.json')) == before
 
 
 # -- 6. a forced finalize leaves no compute behind silently ------------------------------------
@@ -264,16 +266,16 @@ def test_a_forced_finalize_records_and_announces_the_computes_it_leaves(collecti
     assert warning, run.stdout[-3000:]
     assert 'cmp2, cmp3' in warning.group(1)
     assert 'routes age out' in warning.group(1)
-    hosts = json.loads((tmp_path / 'state.json').read_text())['hosts']
+    hosts = state_record.read(str(tmp_path / 'state.json'))['hosts']
     assert hosts['cmp1'] == {'status': 'v2', 'version': V2_VERSION}
     assert hosts['cmp2']['status'] == 'failed' and hosts['cmp2']['left_on_v1'].startswith('left on v1 by a forced')
     assert hosts['cmp3']['status'] == 'v1' and 'left_on_v1' in hosts['cmp3']
 
     # The end of the finalize playbook says it again (from the record), changed, and the
     # report keeps them visible.
-    state = json.loads((tmp_path / 'state.json').read_text())
+    state = state_record.read(str(tmp_path / 'state.json'))
     state['phase'] = 'finalized'
-    (tmp_path / 'state.json').write_text(json.dumps(state))
+    (tmp_path / 'state.json').write_text(state_record.write_inline(state))
     inventory = _inventory(tmp_path, groups)
     run = _run(collections_path, tmp_path, 'issu_finalize.yml', inventory)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]

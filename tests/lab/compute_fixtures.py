@@ -20,11 +20,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / 'molecule' / 'shared'))
+import state_record  # noqa: E402  (the record read whole, computes' entries included)
+
 V1, V2, BROKEN = '3.2.14.0-37', '4.0.3.0-62', '4.0.3.0-63'
 V1_CONTROL, V2_CONTROL = '10.99.0.11', '10.99.0.21'
 COMPUTE = 'lab-compute1'
@@ -32,16 +36,18 @@ BROKEN_SOURCE = '/etc/apt/sources.list.d/itest-h8-broken.list'
 BROKEN_DIR = '/srv/itest-h8-broken'
 V2_SOURCE = 'deb [trusted=yes] http://10.99.0.10:8081/4.0 ./'
 V2_SOURCE_FILE = '/etc/apt/sources.list.d/contrail-issu.list'
-STATE = '/var/lib/contrail-issu/state.json'
-TASK_HOST = 'lab-v2-ctrl1'
+STATE = state_record.PATH
+TASK_HOST = state_record.TASK_HOST
 
 
 def read_record(lab):
-    return json.loads(lab.exec(TASK_HOST, 'cat', STATE).stdout)
+    return json.loads(lab.exec(TASK_HOST, *state_record.command()).stdout)
 
 
 def write_record(lab, record):
-    lab.podman('exec', '-i', TASK_HOST, 'sh', '-c', 'cat > %s' % STATE, input_text=json.dumps(record))
+    """Write ``record`` (its computes inside) over the record's file."""
+    lab.podman('exec', '-i', TASK_HOST, 'sh', '-c', 'mkdir -p %s && cat > %s' % (os.path.dirname(STATE), STATE),
+               input_text=state_record.write_inline(record))
 
 
 def playbook(inventory, name, *extra):

@@ -70,7 +70,7 @@ def left_on_v1(lab, compute):
                                   'left_on_v1': 'left on v1 by a forced finalize (issu_force)'}}}
     lab.podman('exec', '-i', TASK_HOST, 'sh', '-c', 'cat > %s' % STATE, input_text=json.dumps(record))
     yield compute
-    lab.exec(TASK_HOST, 'rm', '-f', STATE, STATE + '.bak', STATE + '.lock')
+    lab.exec(TASK_HOST, 'rm', '-rf', STATE, STATE + '.bak', STATE + '.lock', STATE + '.hosts')
 
 
 def test_a_compute_left_on_v1_reports_to_v2s_collector_without_an_agent_restart(lab, left_on_v1, run_on, tmp_path):

@@ -13,14 +13,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the fixture modules are beside us
 from compute_fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
-    V1, V2, back_to_v1, issu_started, run_on,
+    STATE, V1, V2, back_to_v1, issu_started, read_record, run_on, state_record, write_record,
 )
 from lab_fixtures import V1 as V1_API, V2 as V2_API, Api  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STATE = '/var/lib/contrail-issu/state.json'
 ISSU_TASK = 'lab-v2-ctrl1'
 COMPUTES = ['lab-compute1', 'lab-compute2', 'lab-compute3']
 #: What the plan must leave as it found it on a compute: every package's version, the apt
@@ -61,8 +60,8 @@ def run_plan(tmp_path, *extra):
 def snapshot(lab):
     """Everything the plan must not change."""
     state = dict((host, lab.exec(host, 'sh', '-c', COMPUTE_STATE).stdout) for host in COMPUTES)
-    state['record'] = lab.exec(ISSU_TASK, 'sh', '-c', 'ls -a %s 2>/dev/null; cat %s 2>/dev/null; true'
-                               % (os.path.dirname(STATE), STATE)).stdout
+    state['record'] = lab.exec(ISSU_TASK, 'sh', '-c', 'ls -aR %s 2>/dev/null; %s'
+                               % (os.path.dirname(STATE), state_record.shell())).stdout
     state['bgp-routers'] = dict((side, sorted(Api(conn).routers()))
                                 for side, conn in (('v1', V1_API), ('v2', V2_API)))
     return state
@@ -130,7 +129,7 @@ def test_after_the_start_the_plan_is_the_computes_and_finalize(lab, issu_started
 
 def test_mid_issu_the_plan_leaves_out_the_computes_on_v2_and_uses_their_times(
         lab, issu_started, run_on, tmp_path):
-    saved = lab.exec(ISSU_TASK, 'cat', STATE).stdout
+    saved = read_record(lab)
     try:
         moved = ansible_playbook('issu_upgrade_computes.yml', {'issu_computes': ['lab-compute1']})
         assert moved.returncode == 0, moved.stdout[-4000:]
@@ -152,7 +151,7 @@ def test_mid_issu_the_plan_leaves_out_the_computes_on_v2_and_uses_their_times(
         back_to_v1(run_on, 'lab-compute1')
         lab.exec('lab-compute1', 'rm', '-f', '/etc/ansible/facts.d/contrail_issu.fact',
                  '/etc/apt/sources.list.d/contrail-issu.list')
-        lab.podman('exec', '-i', ISSU_TASK, 'sh', '-c', 'cat > %s' % STATE, input_text=saved)
+        write_record(lab, saved)
 
 
 def test_bad_inputs_are_listed_in_the_plan_not_fatal(lab, no_record, tmp_path):

@@ -9,8 +9,9 @@ import yaml
 
 pytestmark = pytest.mark.lab
 
+from compute_fixtures import STATE, read_record  # noqa: E402  (the record read whole)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STATE = '/var/lib/contrail-issu/state.json'
 COMPUTES = ('lab-compute1', 'lab-compute2', 'lab-compute3')
 
 
@@ -172,7 +173,7 @@ def test_finalize_refuses_while_agents_are_connected_to_v1(lab, fresh_issu):
     for name in on_v2:
         assert name in run.stdout
     assert 'Freeze northbound' not in run.stdout
-    after = json.loads(lab.exec('lab-v2-ctrl1', 'cat', STATE).stdout)
+    after = read_record(lab)
     assert after['phase'] == 'started' and after['northbound']['state'] == 'open'
 
 
@@ -182,10 +183,6 @@ def write_record(lab, phase, hosts=None, steps=None):
     lab.podman('exec', '-i', 'lab-v2-ctrl1', 'sh', '-c', 'mkdir -p %s && cat > %s'
                % (os.path.dirname(STATE), STATE), input_text=json.dumps(record))
     return record
-
-
-def read_record(lab):
-    return json.loads(lab.exec('lab-v2-ctrl1', 'cat', STATE).stdout)
 
 
 # Issue 14: the phase playbooks check what they depend on before their first change.

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -103,13 +104,70 @@ def test_a_record_without_steps_loads_with_none(tmp_path):
 def test_save_and_load_roundtrip_with_backup(tmp_path):
     path = str(tmp_path / 'sub' / 'state.json')
     assert st.load(path) == st.empty_record()
-    first = st.plan(st.empty_record(), phase='starting', now='t1')
-    st.save(path, first)
-    second = st.plan(first, phase='started', now='t2')
-    st.save(path, second)
+    first = st.save(path, st.plan(st.empty_record(), phase='starting', now='t1'))
+    assert first['hosts_id'] and first['version'] == 2
+    second = st.save(path, st.plan(first, phase='started', now='t2'), first)
+    assert second['hosts_id'] == first['hosts_id']
     assert st.load(path) == second
     assert st.load(path + '.bak') == first
     assert (tmp_path / 'sub' / 'state.json').stat().st_mode & 0o777 == 0o600
+
+
+def _with_hosts(path, names):
+    record = st.plan(st.plan(st.empty_record(), phase='starting', now='t1'), phase='started', now='t2')
+    return st.save(path, st.plan(record, hosts=dict((n, {'status': 'v1'}) for n in names), now='t3'))
+
+
+def test_each_compute_is_a_file_of_its_own_and_the_records_file_holds_none(tmp_path):
+    path = str(tmp_path / 'state.json')
+    record = _with_hosts(path, ['c1', 'c/2'])
+    on_disk = json.loads((tmp_path / 'state.json').read_text())
+    assert on_disk['hosts'] == {} and on_disk['hosts_id'] == record['hosts_id']
+    directory = tmp_path / ('state.json.hosts/%s' % record['hosts_id'])
+    assert sorted(p.name for p in directory.iterdir()) == ['c%2F2.json', 'c1.json']
+    assert st.load(path) == record
+    assert st.load(path, hosts=['c/2', 'c9'])['hosts'] == {'c/2': record['hosts']['c/2']}
+
+
+def test_a_computes_write_touches_only_its_own_entry(tmp_path, monkeypatch):
+    path = str(tmp_path / 'state.json')
+    _with_hosts(path, ['c%d' % i for i in range(50)])
+    written = []
+    real = st._write_json
+    monkeypatch.setattr(st, '_write_json', lambda p, *a, **k: (written.append(p), real(p, *a, **k)))
+    before = st.load(path, hosts=['c7'])
+    assert list(before['hosts']) == ['c7']
+    after = st.save(path, st.plan(before, hosts={'c7': {'status': 'v2'}}, now='t4'), before)
+    assert [os.path.basename(p) for p in written] == ['c7.json']
+    assert after['hosts'] == {'c7': dict(status='v2', updated_at='t4', history=[
+        {'status': 'v1', 'at': 't3'}, {'status': 'v2', 'at': 't4'}])}
+    full = st.load(path)
+    assert len(full['hosts']) == 50 and full['hosts']['c7']['status'] == 'v2'
+    assert full['hosts']['c8'] == {'status': 'v1', 'updated_at': 't3', 'history': [{'status': 'v1', 'at': 't3'}]}
+
+
+def test_a_record_holding_its_computes_is_read_whole_and_split_at_its_next_write(tmp_path):
+    path = tmp_path / 'state.json'
+    old = st.plan(st.plan(st.empty_record(), phase='starting', now='t1'), hosts={'c1': {'status': 'v2'}}, now='t2')
+    old.update(version=1)
+    del old['hosts_id']
+    # an earlier record's entries at the same path are not this record's
+    stale = _with_hosts(str(path), ['c1', 'c2'])
+    path.write_text(json.dumps(old))
+    assert st.load(str(path))['hosts'] == old['hosts']
+    before = st.load(str(path), hosts=['c1'])
+    assert before['hosts'] == old['hosts']          # all of them: they are in the file
+    after = st.save(str(path), st.plan(before, phase='started', now='t3'), before)
+    assert after['hosts_id'] != stale['hosts_id'] and after['version'] == 2
+    assert st.load(str(path)) == after and list(after['hosts']) == ['c1']
+
+
+def test_a_broken_entry_is_named(tmp_path):
+    path = str(tmp_path / 'state.json')
+    record = _with_hosts(path, ['c1'])
+    (tmp_path / ('state.json.hosts/%s/c1.json' % record['hosts_id'])).write_text('{')
+    with pytest.raises(st.StateError, match="compute's entry .*c1.json is not valid JSON"):
+        st.load(path)
 
 
 def test_load_rejects_garbage(tmp_path):
