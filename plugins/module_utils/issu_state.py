@@ -183,7 +183,8 @@ def _read_json(path, what):
             return json.load(handle)
     except ValueError as exc:
         raise StateError('%s %s is not valid JSON (%s); %s' % (what, path, exc, (
-            'restore it from its backup %s.bak or fix it by hand' % path)
+            'restore it from its backup %s.bak (all but the computes, which are in %s.hosts) '
+            'or fix it by hand' % (path, path))
             if what == 'the ISSU state record' else 'fix it by hand or remove it'))
 
 
@@ -207,14 +208,16 @@ def load(path, hosts=None):
     record.setdefault('hosts', {})
     if record.get('hosts_id'):
         directory = hosts_dir(path, record['hosts_id'])
+        if not os.path.isdir(directory):
+            raise StateError('the computes of the ISSU state record %s are missing: %s does not exist '
+                             '(the record and its %s.hosts directory are kept together; restore both)'
+                             % (path, directory, path))
         if hosts is None:
             try:
                 names = [unquote(name[:-5]) for name in os.listdir(directory) if name.endswith('.json')]
             except OSError as exc:
-                if exc.errno != 2:
-                    raise StateError('cannot read the computes of the ISSU state record in %s: %s'
-                                     % (directory, exc))
-                names = []
+                raise StateError('cannot read the computes of the ISSU state record in %s: %s'
+                                 % (directory, exc))
         else:
             names = hosts
         for name in names:
@@ -388,6 +391,15 @@ def _write_json(path, data, mode=0o600, backup=False):
             os.unlink(tmp)
 
 
+def _fsync_dir(directory):
+    """Make the names written in ``directory`` (files renamed in, directories made) durable."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def save(path, record, before=None):
     """Write what changed since ``before`` (the record as loaded; None writes it all) and return
     the record as written.
@@ -401,17 +413,32 @@ def save(path, record, before=None):
     record = dict(record)
     hosts = record.pop('hosts', None) or {}
     old_hosts, old_main = {}, None
-    if not record.get('hosts_id'):
+    split = not record.get('hosts_id')
+    if split:
         record.update(hosts_id=uuid.uuid4().hex, version=RECORD_VERSION)
     elif before is not None and before.get('hosts_id') == record['hosts_id']:
         old_hosts = before.get('hosts') or {}
         old_main = dict((key, value) for key, value in before.items() if key != 'hosts')
     directory = hosts_dir(path, record['hosts_id'])
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+        _fsync_dir(os.path.dirname(directory))
+        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+    written = False
     for name, entry in sorted(hosts.items()):
         if old_hosts.get(name) != entry:
             _write_json(os.path.join(directory, quote(name, safe='') + '.json'), entry)
+            written = True
+    if written:
+        _fsync_dir(directory)       # the entries are there before the record that names them
     if record != old_main:
-        _write_json(path, dict(record, hosts={}), backup=True)
+        main = dict(record, hosts={})
+        # A record that held its computes leaves no backup that still holds them (restoring it
+        # would bring back the computes of that moment): its backup is the record as split.
+        _write_json(path, main, backup=not split)
+        if split:
+            _write_json(path + '.bak', main)
+        _fsync_dir(os.path.dirname(os.path.abspath(path)))
     record['hosts'] = hosts
     return record
 

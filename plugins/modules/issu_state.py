@@ -28,9 +28,10 @@ description:
   - Writers are serialised with a lock file, so the hosts of one rolling batch may update the
     record in parallel through C(delegate_to).
   - The record's file at O(path) holds all but the computes; each compute's entry is a file of
-    its own under C(<path>.hosts/). A call that only records computes (O(hosts) without
-    O(operation) or O(progress)) reads and writes just their entries and the record's small file,
-    so its cost stays the same however many computes the ISSU has.
+    its own under C(<path>.hosts/). A call that only records computes (O(hosts) and none of
+    O(operation), O(progress), O(advance), O(phase), O(northbound), O(step), O(marks)) reads
+    and writes just their entries and the record's small file, so its cost stays the same
+    however many computes the ISSU has.
 extends_documentation_fragment:
   - opencontrail.issu.module_base
 attributes:
@@ -217,8 +218,8 @@ RETURN = r"""
 record:
   description:
     - The record after the change (or as read), every compute's entry in C(hosts).
-    - For a call that only records computes (O(hosts) without O(operation) or O(progress)),
-      C(hosts) holds just those computes.
+    - For a call that only records computes (O(hosts) and none of O(operation), O(progress),
+      O(advance), O(phase), O(northbound), O(step), O(marks)), C(hosts) holds just those computes.
   returned: always
   type: dict
   sample:
@@ -358,7 +359,8 @@ def run(module):
     with module.failing('cannot write the ISSU state record %s: ' % path, (IOError, OSError)):
         with issu_state.Locked(path, create=not module.check_mode):
             # A call that only records computes reads and writes just their entries.
-            only_hosts = bool(hosts) and not (progress or params['operation'])
+            only_hosts = bool(hosts) and not any(params[name] for name in (
+                'operation', 'progress', 'advance', 'phase', 'northbound', 'step', 'marks'))
             before = issu_state.load(path, hosts=list(hosts) if only_hosts else None)
             issu_state.check_expected(before['phase'], params['expect'])
             operation = params['operation']

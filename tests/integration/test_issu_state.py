@@ -74,6 +74,10 @@ def test_a_computes_write_reads_and_writes_its_own_entry_only(run_module, record
 
     whole = run_module('issu_state', {'path': record})['record']
     assert sorted(whole['hosts']) == ['compute1', 'compute2', 'compute3']
+    # with anything else in the call the record is read and returned whole
+    frozen = run_module('issu_state', {'path': record, 'northbound': 'frozen',
+                                       'hosts': {'compute1': {'status': 'upgrading'}}})
+    assert frozen['changed'] and sorted(frozen['record']['hosts']) == ['compute1', 'compute2', 'compute3']
     assert whole['hosts']['compute2']['status'] == 'upgrading' and whole['hosts']['compute3']['status'] == 'v1'
 
 

@@ -3,9 +3,12 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # compute_fixtures.py is beside us
 
 pytestmark = pytest.mark.lab
 

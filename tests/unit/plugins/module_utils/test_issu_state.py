@@ -109,7 +109,7 @@ def test_save_and_load_roundtrip_with_backup(tmp_path):
     second = st.save(path, st.plan(first, phase='started', now='t2'), first)
     assert second['hosts_id'] == first['hosts_id']
     assert st.load(path) == second
-    assert st.load(path + '.bak') == first
+    assert json.load(open(path + '.bak')) == dict(first, hosts={})   # the record's file before
     assert (tmp_path / 'sub' / 'state.json').stat().st_mode & 0o777 == 0o600
 
 
@@ -160,6 +160,19 @@ def test_a_record_holding_its_computes_is_read_whole_and_split_at_its_next_write
     after = st.save(str(path), st.plan(before, phase='started', now='t3'), before)
     assert after['hosts_id'] != stale['hosts_id'] and after['version'] == 2
     assert st.load(str(path)) == after and list(after['hosts']) == ['c1']
+    # no backup is left that still holds the computes of that moment
+    assert json.loads((tmp_path / 'state.json.bak').read_text()) == dict(after, hosts={})
+
+
+def test_a_record_whose_computes_are_missing_is_refused_not_read_empty(tmp_path):
+    path = str(tmp_path / 'state.json')
+    empty = st.save(path, st.plan(st.empty_record(), phase='starting', now='t1'))
+    assert st.load(path)['hosts'] == {}          # no compute yet: its directory is there
+    record = _with_hosts(str(tmp_path / 'other.json'), ['c1'])
+    (tmp_path / 'copy.json').write_text(json.dumps(dict(record, hosts={})))   # the file alone
+    with pytest.raises(st.StateError, match='computes of the ISSU state record .*copy.json are missing'):
+        st.load(str(tmp_path / 'copy.json'))
+    assert empty['hosts_id']
 
 
 def test_a_broken_entry_is_named(tmp_path):
