@@ -1,13 +1,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inside the finalize freeze the final sync (roles/finalize/tasks/sync.yml) runs post-sync and
-the ZooKeeper pass side by side, in the background, once v1 and run-sync are stopped, while
-issu_task switches the drained northbound and checks v2's config (gate 2); the milestones are
-recorded once all three are done. The freeze then lasts the longest of them, not their sum.
+"""Inside the finalize freeze issu_task launches run-sync's stop in the background and switches
+the drained northbound (roles/finalize/tasks/switch_over.yml) while v1 stops; the final sync
+(sync.yml) then runs post-sync and the ZooKeeper pass side by side, in the background, waits for
+run-sync's stop before it checks v2's config (gate 2), and records the milestones once all three
+are done. The freeze then lasts the longest of them, not their sum.
 
 Run by ansible-playbook on this machine with stand-ins (tests/integration/stand_ins.py): the
 post-sync and ZooKeeper stand-ins each wait until the other has begun and until gate 2 has run,
 so a final sync that runs them one after the other fails (a stand-in gives up after WAIT
-seconds and says what it did not see); a failing pass fails the wait with its own message.
+seconds and says what it did not see); run-sync's stand-in takes 3 s, so a gate 2 that does
+not wait for it runs before it is done; a failing pass fails the wait with its own message.
 """
 
 from __future__ import annotations
@@ -49,8 +51,11 @@ def failing(name):
 
 STAND_INS = {
     'issu_run_sync': '''
+import time
 module = AnsibleModule(dict(state=dict(type='str'), conf=dict(type='raw')))
 log('run-sync %s' % module.params['state'])
+time.sleep(3)
+log('run-sync %s done' % module.params['state'])
 module.exit_json(changed=True)
 ''',
     'issu_sync': WAIT_FOR + '''
@@ -87,15 +92,16 @@ PLAY = [{
     'vars': {'state_result': {'operation': {'behind': []}}, 'config_sync_conf': '/nonexistent.conf',
              'finalize_tool_timeout': 60, 'northbound_neutron_plugin_conf': {},
              'issu_v2_api': {'url': 'http://127.0.0.1:9'}, 'finalize_v1_final_config': '/nonexistent.json'},
-    'tasks': [{'ansible.builtin.include_role': {'name': 'opencontrail.issu.finalize',
-                                                'tasks_from': 'sync.yml'}}],
+    'tasks': [{'ansible.builtin.include_role': {'name': 'opencontrail.issu.finalize', 'tasks_from': entry}}
+              for entry in ('switch_over.yml', 'sync.yml')],
 }]
 
 
 @pytest.fixture
 def final_sync(tmp_path):
-    """``final_sync()`` -> (rc, output) of sync.yml on a local issu_task with no v1 controller
-    and no HAProxy host (nothing to stop or switch but run-sync)."""
+    """``final_sync()`` -> (rc, output) of switch_over.yml then sync.yml (issu_task's part of the
+    freeze after the point of no return) on a local issu_task with no v1 controller and no
+    HAProxy host (nothing to stop or switch but run-sync)."""
     world = tmp_path / 'world'
     world.mkdir()
     (world / 'calls.log').write_text('')
@@ -124,8 +130,9 @@ def test_post_sync_and_the_zookeeper_pass_run_side_by_side_beside_gate_2(final_s
     rc, out = final_sync()
     assert rc == 0, out[-5000:]
     log = final_sync.calls()
-    assert log[0] == 'run-sync absent', log            # run-sync stopped (and waited for) first
-    assert set(log[1:3]) == {'post-sync begins', 'zk begins'}, log
+    assert log[0] == 'run-sync absent', log            # launched first (switch_over.yml)
+    assert log.index('run-sync absent done') < log.index('gate 2'), log   # waited for before gate 2
+    assert {'post-sync begins', 'zk begins'} <= set(log[:log.index('gate 2')]), log
     assert log.index('gate 2') < log.index('post-sync ends') and log.index('gate 2') < log.index('zk ends'), log
     assert log[-1] == 'record synced,switched', log    # both milestones once all three are done
 
