@@ -1,5 +1,6 @@
 """Reachability probe against introspect servers that serve the agent's real formats."""
 import os
+import socket
 import sys
 import threading
 import time
@@ -77,3 +78,26 @@ def test_unreachable_agent_is_an_outage_for_all_its_remote_vms():
     reasons = {(o['compute'], o['reason']) for o in summary['outages']}
     assert reasons == {('compute1', 'introspect-unreachable')}
     two.server.shutdown()
+
+
+def test_an_answer_cut_short_is_unreachable_not_a_crash():
+    """An agent restarting mid-answer (headers of a chunked body, then the connection closed)
+    raised http.client.IncompleteRead out of the probe's thread (CI, 2026-12-06)."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(4)
+
+    def serve():
+        for _ in range(4):
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.recv(4096)
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n')
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    p = probe.Probe({'compute1': ('127.0.0.1', server.getsockname()[1])})
+    p.vrf['compute1'] = 2
+    assert p._sample('compute1') is None
+    server.close()

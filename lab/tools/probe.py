@@ -23,6 +23,7 @@ CLI:      ``probe.py --lab --duration 60 --interval 0.2`` (lab computes found wi
 Bounded: it stops after ``duration`` seconds and every HTTP request has a timeout.
 """
 import argparse
+import http.client
 import json
 import os
 import subprocess
@@ -111,7 +112,9 @@ class Probe(object):
                     del self.vrf[name]
                     if attempt == 2:
                         return set(), None
-        except (OSError, ET.ParseError, ValueError):
+        # An agent restarting mid-answer cuts its body short (http.client.IncompleteRead): as
+        # unreachable as one that does not answer.
+        except (OSError, http.client.HTTPException, ET.ParseError, ValueError):
             return None
         local = {ip for ip, peers in table.items() if LOCAL_PEER in peers}
         return local, set(table) - local
