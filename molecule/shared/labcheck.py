@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab', 'tools'))
-import labtls  # noqa: E402  (HTTPS and keystone on a TLS lab: molecule scenario tls sets LAB_TLS)
+import labtls  # noqa: E402  (HTTPS and keystone on a TLS lab: molecule scenario ha sets LAB_TLS)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import state_record as lab_record  # noqa: E402  (the record read whole)

@@ -1,6 +1,7 @@
-"""End state after the whole ISSU with 3 v1 + 3 v2 controllers: every compute on v2 with two XMPP
-sessions to v2, northbound balanced over the three v2 API servers, v2's held services running on
-every v2 config node, all of v1 stopped and gone from v2's config, v2's control nodes meshed."""
+"""End state after the whole ISSU with 3 v1 + 3 v2 controllers and TLS everywhere: every compute
+on v2 with two XMPP sessions to v2, northbound balanced over the three v2 API servers, v2's held
+services running on every v2 config node, all of v1 stopped and gone from v2's config (read with
+the official vnc_api client over HTTPS with a keystone token), v2's control nodes meshed."""
 import os
 import sys
 
@@ -56,6 +57,18 @@ def test_all_of_v1_is_stopped_and_gone_from_v2():
             assert L.host(name).run('service %s status' % service).rc != 0, (name, service)
     routers = sorted(r['fq_name'][-1] for r in L.api_get(V2[0], '/bgp-routers')['bgp-routers'])
     assert routers == V2_NAMES, routers
+
+
+def test_v2_holds_its_three_nodes_and_none_of_v1s_as_the_official_client_reads_them():
+    client = L.vnc_client(V2[0])
+    for kind in ('config_node', 'analytics_node', 'database_node'):
+        nodes = getattr(client, kind + 's_list')(detail=True)
+        assert sorted((n.get_fq_name()[-1], getattr(n, 'get_%s_ip_address' % kind)()) for n in nodes) == \
+            list(zip(V2_NAMES, V2)), kind
+    routers = [r.get_fq_name()[-1] for r in client.bgp_routers_list(detail=True)
+               if r.get_bgp_router_parameters().get_router_type() == 'control-node']
+    assert sorted(routers) == V2_NAMES
+    assert sorted(v.get_fq_name()[-1] for v in client.virtual_routers_list(detail=True)) == L.COMPUTES
 
 
 def test_v2_control_nodes_are_meshed():
