@@ -19,7 +19,7 @@ export ISSU_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(VENV)/bin:$(PATH)
 
 .PHONY: help deps venv collection lint yamllint ansible-lint sanity unit integration lab-test \
-        test build doc-check demo clean
+        checks test build doc-check demo clean
 
 help:  ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -71,15 +71,27 @@ integration: collection deps  ## tests/integration: modules against real local s
 lab-test: collection deps  ## lab/tests + tests/lab: the lab's own checks, every module against the lab
 	pytest -q lab/tests tests/lab -m "lab"
 
-# One pytest run for every suite (pytest.ini testpaths), so its closing line counts all the
-# tests CI ran, in this order:
-#   tests/unit         unit tests of the plugins (no service, no lab)
-#   lab/tests          the lab's own checks (simulator unit tests, then the lab up)
-#   tests/integration  modules against real local services (HAProxy, ansible-playbook), no lab
-#   tests/lab          every module and the phase guards against the rehearsal lab
-#   tests/e2e          the ISSU scenarios end to end (molecule) on a fresh lab
-test: lint sanity collection deps  ## everything CI runs: tests/unit lab/tests tests/integration tests/lab tests/e2e
-	pytest -q -ra
+# `make test` is two pytest sessions side by side, so that CI takes as long as the lab's tests:
+# * the lab's (marker `lab`), in the foreground, in this order: lab/tests's checks of a running
+#   lab, tests/lab (every module and the phase guards against the rehearsal lab), tests/e2e (the
+#   ISSU scenarios end to end with molecule, each on a fresh lab), the lab's infrastructure;
+# * `make checks` beside it at a lower CPU priority (nice: the lab's nodes come first): yamllint,
+#   ansible-lint, ansible-test sanity, then every test without the lab: tests/unit, lab/tests's
+#   simulator tests, tests/integration (modules against real local services: HAProxy,
+#   ansible-playbook). Its output follows the lab's (and stays in .build/checks.log).
+# Either failing fails `make test`.
+test: collection deps  ## everything CI runs: lint, sanity and every test (the lab's beside the rest)
+	@mkdir -p $(BUILD)
+	@nice -n 10 $(MAKE) -s checks >$(BUILD)/checks.log 2>&1 & checks=$$!; \
+	lab=0; pytest -q -ra --durations=25 -m lab || lab=$$?; \
+	others=0; wait $$checks || others=$$?; \
+	echo "== make checks (lint, sanity, the tests without the lab), beside the lab's tests =="; \
+	cat $(BUILD)/checks.log; \
+	echo "make test: the lab's tests rc=$$lab; lint, sanity and the tests without the lab rc=$$others"; \
+	[ $$lab -eq 0 ] && [ $$others -eq 0 ]
+
+checks: lint sanity collection deps  ## lint, sanity and every test that needs no lab
+	pytest -q -ra -m "not lab"
 
 demo: collection deps  ## bring up the rehearsal lab and run the whole ISSU on it, with a summary
 	python lab/tools/demo.py
