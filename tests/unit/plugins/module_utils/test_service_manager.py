@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import socketserver
+import threading
+import xmlrpc.client
+from xmlrpc.server import SimpleXMLRPCDispatcher, SimpleXMLRPCRequestHandler
+
 import pytest
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
@@ -25,6 +30,121 @@ def test_parse_supervisorctl_status():
         'contrail-vrouter-agent': 'RUNNING', 'contrail-vrouter-nodemgr': 'FATAL'}
     assert service_manager.parse_supervisorctl_status(
         'unix:///var/run/supervisord_vrouter.sock no such file') == {}
+
+
+class _UnixXmlRpcServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer,
+                        SimpleXMLRPCDispatcher):
+    """An XML-RPC server on a UNIX socket, as supervisord's [unix_http_server] is."""
+
+    daemon_threads = True
+    logRequests = False
+
+    def __init__(self, path, status=200):
+        SimpleXMLRPCDispatcher.__init__(self, allow_none=True)
+
+        class Handler(SimpleXMLRPCRequestHandler):
+            disable_nagle_algorithm = False     # TCP_NODELAY: not on a UNIX socket
+
+            def address_string(self):
+                return 'unix'
+
+            def do_POST(self):
+                if status != 200:      # supervisord with credentials: 401 without them
+                    self.send_response(status)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
+                SimpleXMLRPCRequestHandler.do_POST(self)
+        socketserver.UnixStreamServer.__init__(self, path, Handler)
+
+
+@pytest.fixture
+def supervisord_rpc(tmp_path):
+    """Start a fake supervisord answering getAllProcessInfo on a socket: (path, calls)."""
+    servers = []
+
+    def start(infos, status=200):
+        path = str(tmp_path / ('supervisord_%d.sock' % len(servers)))
+        server = _UnixXmlRpcServer(path, status)
+        calls = []
+
+        def get_all_process_info():
+            calls.append('getAllProcessInfo')
+            return infos
+
+        def stop_process(name, wait):
+            calls.append(('stopProcess', name, wait))
+            states = dict((i['name'], i['statename']) for i in infos)
+            if name not in states:
+                raise xmlrpc.client.Fault(10, 'BAD_NAME: %s' % name)
+            if states[name] != 'RUNNING':
+                raise xmlrpc.client.Fault(70, 'NOT_RUNNING: %s' % name)
+            return True
+        server.register_function(get_all_process_info, 'supervisor.getAllProcessInfo')
+        server.register_function(stop_process, 'supervisor.stopProcess')
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return path, calls
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _info(name, state, group=None):
+    return dict(name=name, group=group or name, statename=state, pid=0)
+
+
+def test_states_over_the_sockets_xml_rpc_without_a_supervisorctl(supervisord_rpc):
+    path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'STARTING'),
+                                   _info('contrail-vrouter-nodemgr', 'RUNNING'),
+                                   _info('worker', 'BACKOFF', group='pool')])
+    runner = Runner(rc=3, out=SUPERVISORCTL)
+    ctl = service_manager.SupervisorCtl(runner, path)
+    assert ctl.states() == {'contrail-vrouter-agent': 'STARTING',
+                            'contrail-vrouter-nodemgr': 'RUNNING', 'pool:worker': 'BACKOFF'}
+    assert ctl.states(['contrail-vrouter-agent', 'gone']) == {
+        'contrail-vrouter-agent': 'STARTING', 'gone': 'UNKNOWN'}
+    assert calls == ['getAllProcessInfo'] * 2 and runner.calls == []
+
+
+def test_states_fall_back_to_supervisorctl_when_the_socket_does_not_answer_xml_rpc(
+        supervisord_rpc, tmp_path):
+    expected = {'contrail-vrouter-agent': 'RUNNING', 'contrail-vrouter-nodemgr': 'FATAL'}
+    path, calls = supervisord_rpc([], status=401)        # wants credentials
+    not_a_socket = tmp_path / 'plain-file.sock'
+    not_a_socket.write_text('')
+    for where in (path, str(not_a_socket), str(tmp_path / 'missing.sock')):
+        runner = Runner(rc=3, out=SUPERVISORCTL)
+        assert service_manager.SupervisorCtl(runner, where).states() == expected
+        assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % where, 'status']]
+    assert service_manager.rpc_states(path) is None and calls == []
+    # supervisorctl's own error when nothing answers at all: still a ServiceError.
+    refused = Runner(rc=2, out='unix:///x.sock refused connection')
+    with pytest.raises(service_manager.ServiceError):
+        service_manager.SupervisorCtl(refused, str(not_a_socket)).states()
+
+
+def test_a_stop_over_the_sockets_xml_rpc_waits_and_accepts_a_program_already_stopped(
+        supervisord_rpc, tmp_path):
+    path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'RUNNING'),
+                                   _info('contrail-vrouter-nodemgr', 'STOPPED')])
+    runner = Runner()
+    ctl = service_manager.SupervisorCtl(runner, path)
+    ctl.act('stop', 'contrail-vrouter-agent', 'contrail-vrouter-nodemgr')
+    ctl.action('stop', 'contrail-vrouter-agent').run()
+    assert calls == [('stopProcess', 'contrail-vrouter-agent', True),
+                     ('stopProcess', 'contrail-vrouter-nodemgr', True),
+                     ('stopProcess', 'contrail-vrouter-agent', True)]
+    assert runner.calls == []
+    with pytest.raises(service_manager.ServiceError, match='would not stop contrail-typo.*BAD_NAME'):
+        ctl.act('stop', 'contrail-typo')
+    # Other verbs, and a socket that does not answer XML-RPC: supervisorctl, as before.
+    ctl.act('start', 'contrail-vrouter-nodemgr')
+    denied, _calls = supervisord_rpc([], status=401)
+    service_manager.SupervisorCtl(runner, denied).act('stop', 'contrail-vrouter-agent')
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'start', 'contrail-vrouter-nodemgr'],
+                            ['supervisorctl', '-s', 'unix://%s' % denied, 'stop', 'contrail-vrouter-agent']]
 
 
 def test_detect_supervisor_and_its_commands():
