@@ -228,9 +228,25 @@ class Apt(PackageManager):
         return parse_madison(self._run(self._tool('apt-cache', 'madison', *names),
                                        'apt-cache madison', env=APT_ENV))
 
-    def refresh(self):
+    def refresh(self, only=None):
+        """``apt-get update`` of every source, or with ``only`` (a file of sources.list.d) of its
+        sources alone: apt reads that file by itself (a directory holding only it, no
+        sources.list) and keeps the other sources' lists (APT::Get::List-Cleanup=0)."""
+        if not only:
+            return self._update([])
+        tmp = tempfile.mkdtemp(prefix='issu-update-')
         try:
-            self._run(self._tool('apt-get', 'update', '-q'), 'apt-get update', env=APT_ENV)
+            shutil.copyfile(only, os.path.join(tmp, os.path.basename(only)))
+            return self._update(['-o', 'Dir::Etc::SourceList=/dev/null',
+                                 '-o', 'Dir::Etc::SourceParts=%s' % tmp,
+                                 '-o', 'APT::Get::List-Cleanup=0'])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _update(self, options):
+        try:
+            self._run(self._tool('apt-get', 'update', '-q', *options), 'apt-get update',
+                      env=APT_ENV)
         except PackageError as exc:
             # apt's last line says only that "some index files failed": name the sources.
             failed = [line for line in (exc.stderr or '').splitlines()
@@ -358,7 +374,9 @@ class Dnf(PackageManager):
             self._tool(self.binary, '-q', 'list', '--showduplicates', 'available', *names),
             '%s list' % self.binary, ok_codes=(0, 1)))
 
-    def refresh(self):
+    def refresh(self, only=None):
+        """``makecache`` of every repository (``only`` is not narrowed to: dnf and yum fetch
+        only the metadata that expired)."""
         self._run(self._tool(self.binary, '-q', 'makecache'), '%s makecache' % self.binary)
 
     def cache_file(self, name, version):

@@ -25,7 +25,8 @@ description:
   - With O(sources), the module first points the package manager at the repository of the
     target release, which production computes do not have before the ISSU - it writes
     O(sources_file) (mode C(0644), atomically, only when its content or mode differ), then
-    refreshes the package lists and checks and downloads as above.
+    refreshes the package lists (those of O(sources_file) only by default, see
+    O(update_cache_scope)) and checks and downloads as above.
   - In check mode with O(sources), nothing of the host's package configuration or lists is
     touched, yet the check reads the target repository - the module builds a temporary
     copy of the host's sources with O(sources_file) in it, refreshes the lists into that
@@ -79,6 +80,20 @@ options:
         always in check mode (into the temporary copy, see the description).
     type: bool
     default: true
+  update_cache_scope:
+    description:
+      - Which repositories a refresh (O(update_cache), or O(sources_file) written) updates,
+        outside check mode.
+      - V(sources) - with O(sources), those of O(sources_file) only (the target release's, the
+        ones the ISSU needs fresh), the other lists kept as they are; when a wanted version or
+        a dependency of the download is then not found, every repository is refreshed and the
+        check or the download runs again. Without O(sources), every repository.
+      - V(all) - every configured repository (C(apt-get update)); each distribution mirror's
+        index is fetched again, and a mirror that cannot be reached fails the pre-stage.
+      - dnf and yum refresh every repository either way (only expired metadata is fetched).
+    type: str
+    choices: [sources, all]
+    default: sources
   include_installed:
     description:
       - Download the packages installed at O(version) too (the package manager keeps no copy
@@ -348,11 +363,27 @@ def prestage(module, pkg, refresh, extra):
     rollback = {}
     if params['include_running'] and running and running != params['version']:
         rollback = dict((name, running) for name in wanted)
-    if refresh:
+    # The target's sources alone first (update_cache_scope); every source when that was not
+    # enough, once. In check mode the refresh is the temporary copy's, of every source.
+    only = extra.get('sources_file') if params['update_cache_scope'] == 'sources' \
+        and not module.check_mode else None
+    partial = [bool(refresh and only)]
+
+    def refresh_all_once():
+        if not partial[0]:
+            return False
         pkg.refresh()
+        partial[0] = False
+        return True
+    if refresh:
+        pkg.refresh(only=only)
     offered = pkg.available(wanted)
     missing = pkg_manager.missing(wanted, offered)
     missing_running = pkg_manager.missing(rollback, offered)
+    if (missing or missing_running) and refresh_all_once():
+        offered = pkg.available(wanted)
+        missing = pkg_manager.missing(wanted, offered)
+        missing_running = pkg_manager.missing(rollback, offered)
     if missing or missing_running:
         where = 'the configured repositories'
         if extra.get('sources_file'):
@@ -376,8 +407,14 @@ def prestage(module, pkg, refresh, extra):
     if fetch_all and not module.check_mode:
         started = time.monotonic()
         for fetch in fetch_all:     # one command a version: apt and dnf take one a package
-            pkg.download(fetch, reinstall=[n for n, v in fetch.items()
-                                           if (installed.get(n) or {}).get('version') == v])
+            reinstall = [n for n, v in fetch.items()
+                         if (installed.get(n) or {}).get('version') == v]
+            try:
+                pkg.download(fetch, reinstall=reinstall)
+            except pkg_manager.PackageError:
+                if not refresh_all_once():      # a dependency in a list not refreshed yet?
+                    raise
+                pkg.download(fetch, reinstall=reinstall)
         result['seconds'] = round(time.monotonic() - started, 3)
         not_cached = [pin for fetch in fetch_all for pin in _pins(fetch)
                       if not pkg.cache_file(*pin.split('=', 1))]
@@ -399,6 +436,7 @@ def main():
         version=dict(type='str', required=True),
         packages=dict(type='list', elements='str'),
         update_cache=dict(type='bool', default=True),
+        update_cache_scope=dict(type='str', choices=['sources', 'all'], default='sources'),
         include_installed=dict(type='bool', default=False),
         include_running=dict(type='bool', default=False),
         sources=dict(type='list', elements='str'),

@@ -26,7 +26,7 @@ from ansible_collections.opencontrail.issu.plugins.modules import vrouter_presta
 V1, V2 = '3.2.14.0-37', '4.0.3.0-62'
 PACKAGES = ('contrail-vrouter-dkms', 'contrail-vrouter-agent', 'contrail-lib')
 #: What each repository offers: every package at one version.
-REPOS = {'http://repo/3.2': V1, 'http://repo/4.0': V2}
+REPOS = {'http://repo/3.2': V1, 'http://repo/4.0': V2, 'http://mirror/debian': 'distro'}
 TARGET = 'deb [trusted=yes] http://repo/4.0 ./'
 HOST_LIST = 'deb [trusted=yes] http://repo/3.2 ./\n'
 HOST_DEB822 = 'Types: deb\nURIs: http://repo/3.2\nSuites: ./\nTrusted: yes\n'
@@ -59,6 +59,7 @@ class FakeCompute:
         self.calls = []
         self.updates = []      # what each apt-get update read: parts, lists, partial present
         self.dnf_reads = []    # what each dnf command read: {repo file: content}
+        self.needs = None      # a repository whose list a download needs (a new dependency)
 
     def run(self, cmd, environ_update=None, **kwargs):
         cmd = list(cmd)
@@ -98,7 +99,12 @@ class FakeCompute:
                                      partial=os.path.isdir(os.path.join(lists, 'partial'))))
             if not os.path.isdir(os.path.join(lists, 'partial')):
                 return 100, '', 'E: List directory %s/partial is missing.' % lists
-            for uri in self.apt_uris(parts):
+            uris = self.apt_uris(parts)
+            if 'APT::Get::List-Cleanup=0' not in cmd:    # apt drops the lists of other sources
+                for name in os.listdir(lists):
+                    if name.endswith('_Packages') and name not in map(_index_name, uris):
+                        os.remove(os.path.join(lists, name))
+            for uri in uris:
                 if uri not in REPOS:
                     return 100, '', ('E: Failed to fetch %s/./Packages  404  Not Found\n'
                                      'E: Some index files failed to download. They have been '
@@ -107,6 +113,9 @@ class FakeCompute:
                     handle.write('%s %s\n' % (uri, REPOS[uri]))
             return 0, 'Reading package lists...\n', ''
         assert '--download-only' in cmd, cmd
+        if self.needs and not os.path.exists(os.path.join(lists, _index_name(self.needs))):
+            return 100, '', ('E: Unable to correct problems, you have held broken packages.\n'
+                             '(a dependency only %s offers)' % self.needs)
         offered = self.offered(lists)
         for pin in [arg for arg in cmd if '=' in arg and not arg.startswith(('Dir', 'APT'))]:
             name, version = pin.split('=', 1)
@@ -202,6 +211,15 @@ def host(tmp_path, monkeypatch):
     return compute
 
 
+def SCOPED_UPDATE(host):  # noqa: N802  (a constant of the host)
+    """The refresh of the target's sources alone, with the directory it used."""
+    update = [cmd for cmd in host.calls if 'update' in cmd][0]
+    parts = [arg for arg in update if arg.startswith('Dir::Etc::SourceParts=')]
+    assert parts and os.path.dirname(parts[0].split('=', 1)[1]) == host.paths['tmp'], update
+    return ['apt-get', 'update', '-q', '-o', 'Dir::Etc::SourceList=/dev/null', '-o', parts[0],
+            '-o', 'APT::Get::List-Cleanup=0']
+
+
 def run(capsys, check=False, diff=False, **params):
     """Run the module as Ansible does -> its result (``failed`` on failure)."""
     args = dict(dict(version=V2, package_manager='apt'), **params)
@@ -256,9 +274,13 @@ def test_the_sources_file_is_written_then_a_second_run_changes_nothing(host, cap
     assert stat.S_IMODE(os.stat(host.target_file).st_mode) == 0o644
     assert first['fetched'] == V2_PINS and first['bytes'] == 300
     updates = [cmd for cmd in host.calls if cmd[0] == 'apt-get' and 'update' in cmd]
-    assert updates == [['apt-get', 'update', '-q']]              # the host's own lists now
-    assert host.updates[0]['parts']['contrail-issu.list'] == TARGET + '\n'
-    assert not [cmd for cmd in host.calls if any('Dir::' in arg for arg in cmd)]
+    assert updates == [SCOPED_UPDATE(host)]         # the host's own lists, the target's only
+    assert host.updates[0]['parts'] == {'contrail-issu.list': TARGET + '\n'}
+    assert host.updates[0]['lists'] == host.paths['lists']
+    assert sorted(os.listdir(host.paths['lists'])) == [                 # the others kept
+        'http_repo_3_2_._Packages', 'http_repo_4_0_._Packages', 'lock', 'partial']
+    assert not [cmd for cmd in host.calls if 'update' not in cmd and
+                any('Dir::' in arg for arg in cmd)]
     assert os.listdir(host.paths['tmp']) == []
 
     inode = os.stat(host.target_file).st_ino
@@ -277,7 +299,7 @@ def test_new_sources_are_refreshed_even_without_update_cache(host, capsys):
     result = run(capsys, sources=['# Contrail 4.0', TARGET], update_cache=False)
     assert not result.get('failed'), result.get('msg')
     assert result['sources_changed'] is True
-    assert ['apt-get', 'update', '-q'] in host.calls
+    assert [cmd for cmd in host.calls if 'update' in cmd] == [SCOPED_UPDATE(host)]
     with open(host.target_file) as handle:
         assert handle.read() == '# Contrail 4.0\n%s\n' % TARGET
 
@@ -571,3 +593,56 @@ def test_a_running_version_no_repository_offers_fails_before_any_download(host, 
 def test_a_failure_says_the_running_version(host, capsys):
     result = run(capsys, check=True, include_running=True)        # the target's repository missing
     assert result['failed'] and result['missing'] == V2_PINS and result['running_version'] == V1
+
+
+# -- update_cache_scope: the target's sources alone, every source only when needed ------------
+
+def test_scope_all_refreshes_every_source_as_apt_get_update_does(host, capsys):
+    result = run(capsys, sources=[TARGET], update_cache_scope='all')
+    assert not result.get('failed'), result.get('msg')
+    assert [cmd for cmd in host.calls if 'update' in cmd] == [['apt-get', 'update', '-q']]
+    assert sorted(host.updates[0]['parts']) == ['contrail-issu.list', 'old.list.save',
+                                                'other.sources', 'ubuntu.list']
+
+
+def test_a_distribution_mirror_that_cannot_be_reached_does_not_fail_the_pre_stage(host, capsys):
+    with open(os.path.join(host.paths['parts'], 'debian.list'), 'w') as handle:
+        handle.write('deb http://unreachable/debian bookworm main\n')
+    scoped = run(capsys, sources=[TARGET], include_running=True)
+    assert not scoped.get('failed'), scoped.get('msg')
+    assert scoped['fetched'] == V2_PINS + ['%s=%s' % (n, V1) for n in sorted(PACKAGES)]
+    host.calls[:] = []
+    os.remove(host.target_file)
+    every = run(capsys, sources=[TARGET], update_cache_scope='all')
+    assert every['failed'] and 'http://unreachable/debian' in every['msg']
+
+
+def test_a_version_the_target_sources_lack_refreshes_every_source_and_checks_again(host, capsys):
+    os.remove(os.path.join(host.paths['lists'], 'http_repo_3_2_._Packages'))  # lists never fetched
+    result = run(capsys, sources=[TARGET], include_running=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['fetched'] == V2_PINS + ['%s=%s' % (n, V1) for n in sorted(PACKAGES)]
+    updates = [cmd for cmd in host.calls if 'update' in cmd]
+    assert updates == [SCOPED_UPDATE(host), ['apt-get', 'update', '-q']]
+    assert len([cmd for cmd in host.calls if 'madison' in cmd]) == 2
+
+
+def test_a_dependency_in_another_source_refreshes_every_source_and_downloads_again(host, capsys):
+    with open(os.path.join(host.paths['parts'], 'debian.list'), 'w') as handle:
+        handle.write('deb http://mirror/debian bookworm main\n')
+    host.needs = 'http://mirror/debian'                # v2 pulls a package only it offers
+    result = run(capsys, sources=[TARGET])
+    assert not result.get('failed'), result.get('msg')
+    assert result['fetched'] == V2_PINS
+    assert [cmd[1] for cmd in host.calls if cmd[0] == 'apt-get'] == [
+        'update', 'install', 'update', 'install']
+    assert [cmd for cmd in host.calls if 'update' in cmd][1] == ['apt-get', 'update', '-q']
+    # Already refreshed in full (scope all, or a second failure): the download's error.
+    host.calls[:] = []
+    host.needs = 'http://repo/none'
+    os.remove(host.target_file)
+    for name in os.listdir(host.paths['archives']):
+        os.remove(os.path.join(host.paths['archives'], name))
+    failed = run(capsys, sources=[TARGET], update_cache_scope='all')
+    assert failed['failed'] and 'a dependency only http://repo/none offers' in failed['msg']
+    assert len([cmd for cmd in host.calls if 'update' in cmd]) == 1
