@@ -40,6 +40,38 @@ def test_advertise_subscribe_and_end_of_rib():
     assert stanzas(xmpp.end_of_rib('c1')) == [('end-of-rib',)]
 
 
+def test_a_burst_of_config_notifications_is_read_in_one_pass_a_second(tmp_path, monkeypatch):
+    """4.0: RabbitMQ notifications within CONFIG_COALESCE of the last re-read share one re-read
+    (a client writing five objects a second no longer costs five whole-config reads a second);
+    the first one after a quiet period is read at once."""
+    import threading
+    from contrail_sim import control_node as cn
+    conf = tmp_path / 'contrail-control.conf'
+    conf.write_text('[DEFAULT]\nhostname=ctl\ngobgp_work_dir=%s\n' % tmp_path)
+    monkeypatch.setenv('CONTRAIL_VERSION', '4.0.3.0-62')
+    monkeypatch.setenv('CONTRAIL_API_CONF', str(tmp_path / 'absent.conf'))
+    node = cn.ControlNode(cn.Settings(str(conf)))
+    reads = []
+    monkeypatch.setattr(node, 'reload_config', lambda: reads.append(time.monotonic()))
+    threading.Thread(target=node.worker, daemon=True).start()
+    deadline = time.monotonic() + 0.2
+    while not reads and time.monotonic() < deadline:      # the start-up read
+        time.sleep(0.01)
+    assert len(reads) == 1
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:                 # 50 notifications over 2.5 s
+        node._on_amqp_message(None, None, None, b'{}')
+        time.sleep(0.05)
+    time.sleep(cn.CONFIG_COALESCE + 0.3)
+    assert 3 <= len(reads) <= 5, reads                      # about one a second, not 50
+    gaps = [b - a for a, b in zip(reads, reads[1:])]
+    assert min(gaps) >= cn.CONFIG_COALESCE - 0.05, gaps
+    reads[:] = []
+    node._on_amqp_message(None, None, None, b'{}')         # after a quiet second: at once
+    time.sleep(0.2)
+    assert len(reads) == 1
+
+
 def test_version_rule():
     assert xmpp.compatible('3.2.14.0-37', '3.2.0.0-19')
     assert not xmpp.compatible('4.0.3.0-62', '3.2.14.0-37')
