@@ -6,7 +6,9 @@ runs the ISSU (start, computes, finalize) while a writer using the official ``vn
 (the one Neutron's Contrail plugin uses: it retries an HTTP 503 thirty times a second apart,
 then raises) creates a virtual-network through the VIP every ``--interval`` seconds. Prints one
 JSON document: per freeze the record's window, the client's longest write that overlapped it,
-the client errors; and whether every acknowledged write is present in v2 at the end.
+the client errors; whether every acknowledged write is present in v2 at the end; and per phase
+where the host's CPU went (each kind of lab container by its cgroup, the rest: Ansible, the
+client, podman), against what the host had (wall clock x cores).
 
     .venv/bin/python benchmarks/freeze.py [--computes 3] [--v1 1] [--v2 1] [--interval 0.2] [--forks N] [--keep] [--logs DIR]
 
@@ -36,6 +38,55 @@ VIP, V2_API = '10.99.0.5', '10.99.0.21'
 ENV = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'),
            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
            PATH=os.path.join(ROOT, '.venv', 'bin') + os.pathsep + os.environ['PATH'])
+
+
+def _container_cpu(cgroup):
+    """CPU seconds a container has used, from its cgroup (v1 cpuacct or v2 cpu.stat)."""
+    v1 = '/sys/fs/cgroup/cpuacct%s/cpuacct.usage' % cgroup
+    if os.path.exists(v1):
+        with open(v1) as handle:
+            return int(handle.read()) / 1e9
+    with open('/sys/fs/cgroup%s/cpu.stat' % cgroup) as handle:
+        return int(dict(line.split() for line in handle)['usage_usec']) / 1e6
+
+
+def _kind(name):
+    for prefix, kind in (('lab-compute', 'computes'), ('lab-v1-ctrl', 'v1_controllers'),
+                         ('lab-v2-ctrl', 'v2_controllers')):
+        if name.startswith(prefix):
+            return kind
+    return 'infra_and_openstack'
+
+
+def cpu_sample():
+    """(seconds since boot of busy CPU on the host, {kind of container: CPU seconds})."""
+    names = subprocess.run(['podman', 'ps', '--format', '{{.Names}} {{.ID}}'], env=ENV,
+                           capture_output=True, text=True, check=True).stdout.split('\n')
+    ids = dict(line.split() for line in names if line.strip())
+    paths = [] if not ids else subprocess.run(['podman', 'inspect', '--format', '{{.Name}} {{.State.CgroupPath}}']
+                           + list(ids.values()), env=ENV, capture_output=True, text=True,
+                           check=True).stdout.split('\n')
+    kinds = {}
+    for line in paths:
+        if line.strip():
+            name, cgroup = line.split()
+            kinds[_kind(name)] = kinds.get(_kind(name), 0.0) + _container_cpu(cgroup)
+    with open('/proc/stat') as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    ticks = os.sysconf('SC_CLK_TCK')
+    return (sum(fields) - fields[3] - fields[4]) / float(ticks), sum(fields) / float(ticks), kinds
+
+
+def cpu_used(before, after):
+    """Where the host's CPU went between two samples: per kind of container, the rest (Ansible,
+    the client, podman, the kernel) and what the host had (wall clock x cores)."""
+    used = dict((kind, round(after[2].get(kind, 0.0) - before[2].get(kind, 0.0), 1))
+                for kind in sorted(after[2]))
+    busy = after[0] - before[0]
+    used['ansible_client_and_host'] = round(busy - sum(used.values()), 1)
+    used['busy'] = round(busy, 1)
+    used['available'] = round(after[1] - before[1], 1)
+    return used
 
 
 def labctl(*args):
@@ -139,11 +190,15 @@ def main(argv=None):
     inv = labctl('inventory', '--out', tempfile.mkdtemp(prefix='freeze-inv-')).strip()
     writer = Writer(args.interval)
     writer.thread.start()
-    times = {}
+    times, cpu = {}, {}
     try:
-        times['start'] = playbook(inv, 'issu_start.yml')
-        times['computes'] = playbook(inv, 'issu_upgrade_computes.yml')
-        times['finalize'] = playbook(inv, 'issu_finalize.yml', '-e', 'issu_finalize_confirm=true')
+        for phase, name, extra in (('start', 'issu_start.yml', ()),
+                                   ('computes', 'issu_upgrade_computes.yml', ()),
+                                   ('finalize', 'issu_finalize.yml',
+                                    ('-e', 'issu_finalize_confirm=true'))):
+            before = cpu_sample()
+            times[phase] = playbook(inv, name, *extra)
+            cpu[phase] = cpu_used(before, cpu_sample())
     finally:
         writer.stop.set()
         writer.thread.join(60)
@@ -161,6 +216,7 @@ def main(argv=None):
                           'count': len(swapped), 'median': median(swapped) if swapped else None,
                           'p95': p95(swapped) if swapped else None,
                           'longest': swapped[-1] if swapped else None}, 'freezes': freeze_report(record, writer.calls),
+                      'cpu_seconds': cpu,
                       'client': {'writes': len(writer.calls), 'acknowledged': acked,
                                  'errors': sum(1 for c in writer.calls if c['error']),
                                  'acknowledged_missing_in_v2': len(missing)}}, indent=2))
