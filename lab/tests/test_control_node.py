@@ -66,10 +66,12 @@ def test_a_burst_of_config_notifications_is_read_in_one_pass_a_second(tmp_path, 
     assert 3 <= len(reads) <= 5, reads                      # about one a second, not 50
     gaps = [b - a for a, b in zip(reads, reads[1:])]
     assert min(gaps) >= cn.CONFIG_COALESCE - 0.05, gaps
+    time.sleep(cn.CONFIG_COALESCE + 0.2)                    # quiet for more than a second
     reads[:] = []
-    node._on_amqp_message(None, None, None, b'{}')         # after a quiet second: at once
-    time.sleep(0.2)
-    assert len(reads) == 1
+    sent = time.monotonic()
+    node._on_amqp_message(None, None, None, b'{}')         # then read at once
+    time.sleep(0.3)
+    assert len(reads) == 1 and reads[0] - sent < 0.15, (reads, sent)
 
 
 def test_version_rule():

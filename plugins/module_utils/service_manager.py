@@ -24,6 +24,7 @@ Commands go through ``runner(args, environ_update=None)`` -> ``(rc, stdout, stde
 :func:`~service_actions.run_checked`. One read is not a command: a supervisord's program states
 are asked over its own XML-RPC interface on the socket (what supervisorctl itself speaks), in
 the module's process, and with ``supervisorctl status`` only when the socket does not answer it.
+Actions (start, stop...) stay supervisorctl commands, under the runner's time limits.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import shutil
 import socket
 import time
 import xmlrpc.client as xmlrpc_client
+from xml.parsers.expat import ExpatError
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import (
     Command,
@@ -213,11 +215,7 @@ class SupervisorCtl:
         return ' '.join(['supervisorctl', verb] + list(names))
 
     def act(self, verb, *names):
-        """Run a verb; stopping a program that is not running is what was asked. A stop
-        goes over the socket's XML-RPC when it answers it (inside a swap's outage, a
-        supervisorctl's own start is time the compute does not forward)."""
-        if verb == 'stop' and names and rpc_stop(self.socket, names):
-            return
+        """Run a verb; stopping a program that is not running is what was asked."""
         try:
             self.ctl(verb, *names)
         except ServiceError as exc:
@@ -246,7 +244,7 @@ class SupervisorCtl:
         """{program: STATE} of every program, or of ``names`` (UNKNOWN when not loaded).
 
         Over supervisord's XML-RPC interface when the socket answers it: ``supervisorctl`` is a
-        Python program of its own (0.15 s of CPU a call on an idle host), and the swap's waits
+        Python program of its own (0.17 s of CPU a call on an idle host), and the swap's waits
         ask four times a second. ``supervisorctl status`` otherwise (no socket, a refused
         connection, a server that wants credentials): its answer, or its error.
         """
@@ -672,10 +670,8 @@ def _has_containers(runner, role, _exists, find):
     return bool(runtime and containers) and ContainerCli(runner, runtime).exists(containers[0][1])
 
 
-#: Seconds an XML-RPC call to a supervisord may take before supervisorctl is run instead.
+#: Seconds an XML-RPC read of a supervisord may take before supervisorctl is asked instead.
 RPC_TIMEOUT = 10.0
-#: supervisor.xmlrpc.Faults.NOT_RUNNING: stopProcess of a program that is not running.
-RPC_NOT_RUNNING = 70
 
 
 class _UnixHTTPConnection(http_client.HTTPConnection):
@@ -702,7 +698,9 @@ class _UnixTransport(xmlrpc_client.Transport):
         self.socket_path, self.timeout = path, timeout
 
     def make_connection(self, host):
-        return _UnixHTTPConnection(self.socket_path, self.timeout)
+        # Kept where Transport.close() (the proxy's 'close') finds and closes it.
+        self._connection = host, _UnixHTTPConnection(self.socket_path, self.timeout)
+        return self._connection[1]
 
 
 def _rpc_proxy(path, timeout):
@@ -721,7 +719,8 @@ def rpc_states(path, timeout=RPC_TIMEOUT):
         return None
     try:
         infos = proxy.supervisor.getAllProcessInfo()
-    except (OSError, IOError, socket.timeout, http_client.HTTPException, xmlrpc_client.Error):
+    except (OSError, IOError, socket.timeout, http_client.HTTPException, xmlrpc_client.Error,
+            ExpatError):
         return None
     finally:
         proxy('close')()
@@ -731,30 +730,6 @@ def rpc_states(path, timeout=RPC_TIMEOUT):
                     for info in infos)
     except (KeyError, TypeError):
         return None
-
-
-def rpc_stop(path, names, timeout=RPC_TIMEOUT):
-    """Stop ``names`` (and wait until they are stopped) by the supervisord on ``path``'s XML-RPC
-    ``supervisor.stopProcess``; one not running is stopped already. True when done; False when
-    the socket does not answer XML-RPC (the caller runs supervisorctl); a fault (no such
-    program) is a ServiceError."""
-    proxy = _rpc_proxy(path, timeout)
-    if proxy is None:
-        return False
-    try:
-        for name in names:
-            try:
-                proxy.supervisor.stopProcess(name, True)
-            except xmlrpc_client.Fault as fault:
-                if fault.faultCode != RPC_NOT_RUNNING:
-                    raise ServiceError('supervisord (%s) would not stop %s: %s'
-                                       % (path, name, fault.faultString))
-    except (OSError, IOError, socket.timeout, http_client.HTTPException,
-            xmlrpc_client.ProtocolError):
-        return False
-    finally:
-        proxy('close')()
-    return True
 
 
 def parse_supervisorctl_status(out):

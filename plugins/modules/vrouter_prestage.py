@@ -85,9 +85,11 @@ options:
       - Which repositories a refresh (O(update_cache), or O(sources_file) written) updates,
         outside check mode.
       - V(sources) - with O(sources), those of O(sources_file) only (the target release's, the
-        ones the ISSU needs fresh), the other lists kept as they are; when a wanted version or
-        a dependency of the download is then not found, every repository is refreshed and the
-        check or the download runs again. Without O(sources), every repository.
+        ones the ISSU needs fresh), the other lists kept as they are; when a wanted version is
+        then not found, or apt cannot resolve a dependency of the download, every repository
+        is refreshed once and the check or the download runs again (when that refresh fails,
+        the original error is told, with the refresh's). Without O(sources), with dnf or yum,
+        and in check mode (the temporary copy), every repository.
       - V(all) - every configured repository (C(apt-get update)); each distribution mirror's
         index is fetched again, and a mirror that cannot be reached fails the pre-stage.
       - dnf and yum refresh every repository either way (only expired metadata is fetched).
@@ -266,6 +268,7 @@ sources_changed:
 '''
 
 import os
+import re
 import time
 
 from ansible.module_utils.common.text.converters import to_native
@@ -366,14 +369,21 @@ def prestage(module, pkg, refresh, extra):
     # The target's sources alone first (update_cache_scope); every source when that was not
     # enough, once. In check mode the refresh is the temporary copy's, of every source.
     only = extra.get('sources_file') if params['update_cache_scope'] == 'sources' \
-        and not module.check_mode else None
+        and not module.check_mode and pkg.name == 'apt' else None
     partial = [bool(refresh and only)]
+    refresh_failed = []
 
     def refresh_all_once():
+        """Refresh every source, once, after a scoped refresh; False when there is nothing to
+        do or it fails (its error is then told with the original one, not instead of it)."""
         if not partial[0]:
             return False
-        pkg.refresh()
         partial[0] = False
+        try:
+            pkg.refresh()
+        except pkg_manager.PackageError as exc:
+            refresh_failed.append(str(exc))
+            return False
         return True
     if refresh:
         pkg.refresh(only=only)
@@ -389,6 +399,8 @@ def prestage(module, pkg, refresh, extra):
         if extra.get('sources_file'):
             where += ' (with %s)' % extra['sources_file']
         msg = 'not in %s: %s' % (where, ', '.join(_pins(missing) + _pins(missing_running)))
+        if refresh_failed:
+            msg += ' (refreshing every source to look further failed: %s)' % refresh_failed[0]
         if missing_running:
             msg += (' (%s, the version the compute runs, is downloaded for its rollback with '
                     'include_running: offer it in a configured repository, or leave '
@@ -411,8 +423,13 @@ def prestage(module, pkg, refresh, extra):
                          if (installed.get(n) or {}).get('version') == v]
             try:
                 pkg.download(fetch, reinstall=reinstall)
-            except pkg_manager.PackageError:
-                if not refresh_all_once():      # a dependency in a list not refreshed yet?
+            except pkg_manager.PackageError as exc:
+                # A dependency only a source not refreshed yet offers: refresh them all, once.
+                if not (RESOLVER_ERROR.search('%s %s' % (exc.stderr or '', exc)) and
+                        refresh_all_once()):
+                    if refresh_failed:
+                        exc.args = ('%s (refreshing every source to look further failed: %s)'
+                                    % (exc, refresh_failed[0]),)
                     raise
                 pkg.download(fetch, reinstall=reinstall)
         result['seconds'] = round(time.monotonic() - started, 3)
@@ -425,6 +442,11 @@ def prestage(module, pkg, refresh, extra):
     result['cache_files'] = [f for f in (pkg.cache_file(n, v) for part, _fetch, _have in parts
                                          for n, v in sorted(part.items())) if f]
     return result
+
+
+#: apt's answers when it cannot resolve what a download needs (the lists at hand lack it).
+RESOLVER_ERROR = re.compile(r'unmet dependencies|Unable to correct problems|Unable to locate '
+                            r'package|has no installation candidate|was not found|held broken')
 
 
 def _pins(packages):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socketserver
 import threading
-import xmlrpc.client
 from xmlrpc.server import SimpleXMLRPCDispatcher, SimpleXMLRPCRequestHandler
 
 import pytest
@@ -71,17 +70,7 @@ def supervisord_rpc(tmp_path):
         def get_all_process_info():
             calls.append('getAllProcessInfo')
             return infos
-
-        def stop_process(name, wait):
-            calls.append(('stopProcess', name, wait))
-            states = dict((i['name'], i['statename']) for i in infos)
-            if name not in states:
-                raise xmlrpc.client.Fault(10, 'BAD_NAME: %s' % name)
-            if states[name] != 'RUNNING':
-                raise xmlrpc.client.Fault(70, 'NOT_RUNNING: %s' % name)
-            return True
         server.register_function(get_all_process_info, 'supervisor.getAllProcessInfo')
-        server.register_function(stop_process, 'supervisor.stopProcess')
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return path, calls
@@ -125,26 +114,12 @@ def test_states_fall_back_to_supervisorctl_when_the_socket_does_not_answer_xml_r
         service_manager.SupervisorCtl(refused, str(not_a_socket)).states()
 
 
-def test_a_stop_over_the_sockets_xml_rpc_waits_and_accepts_a_program_already_stopped(
-        supervisord_rpc, tmp_path):
-    path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'RUNNING'),
-                                   _info('contrail-vrouter-nodemgr', 'STOPPED')])
+def test_a_stop_stays_a_supervisorctl_command_under_the_runners_limits(supervisord_rpc):
+    path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'RUNNING')])
     runner = Runner()
-    ctl = service_manager.SupervisorCtl(runner, path)
-    ctl.act('stop', 'contrail-vrouter-agent', 'contrail-vrouter-nodemgr')
-    ctl.action('stop', 'contrail-vrouter-agent').run()
-    assert calls == [('stopProcess', 'contrail-vrouter-agent', True),
-                     ('stopProcess', 'contrail-vrouter-nodemgr', True),
-                     ('stopProcess', 'contrail-vrouter-agent', True)]
-    assert runner.calls == []
-    with pytest.raises(service_manager.ServiceError, match='would not stop contrail-typo.*BAD_NAME'):
-        ctl.act('stop', 'contrail-typo')
-    # Other verbs, and a socket that does not answer XML-RPC: supervisorctl, as before.
-    ctl.act('start', 'contrail-vrouter-nodemgr')
-    denied, _calls = supervisord_rpc([], status=401)
-    service_manager.SupervisorCtl(runner, denied).act('stop', 'contrail-vrouter-agent')
-    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'start', 'contrail-vrouter-nodemgr'],
-                            ['supervisorctl', '-s', 'unix://%s' % denied, 'stop', 'contrail-vrouter-agent']]
+    service_manager.SupervisorCtl(runner, path).act('stop', 'contrail-vrouter-agent')
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'stop',
+                             'contrail-vrouter-agent']] and calls == []
 
 
 def test_detect_supervisor_and_its_commands():

@@ -646,3 +646,26 @@ def test_a_dependency_in_another_source_refreshes_every_source_and_downloads_aga
     failed = run(capsys, sources=[TARGET], update_cache_scope='all')
     assert failed['failed'] and 'a dependency only http://repo/none offers' in failed['msg']
     assert len([cmd for cmd in host.calls if 'update' in cmd]) == 1
+
+
+def test_a_failed_full_refresh_is_told_with_the_missing_versions_not_instead_of_them(host, capsys):
+    os.remove(os.path.join(host.paths['lists'], 'http_repo_3_2_._Packages'))
+    with open(os.path.join(host.paths['parts'], 'debian.list'), 'w') as handle:
+        handle.write('deb http://unreachable/debian bookworm main\n')
+    result = run(capsys, sources=[TARGET], include_running=True)
+    assert result['failed']
+    assert result['msg'].startswith('not in the configured repositories')
+    assert '%s=%s' % (PACKAGES[0], V1) in result['msg'] and 'http://unreachable/debian' in result['msg']
+
+
+def test_a_download_error_that_is_no_dependency_problem_refreshes_nothing_more(host, capsys):
+    original = host.cmd_apt_get
+
+    def locked(cmd):
+        if '--download-only' in cmd:
+            return 100, '', 'E: Could not get lock /var/cache/apt/archives/lock'
+        return original(cmd)
+    host.cmd_apt_get = locked
+    result = run(capsys, sources=[TARGET])
+    assert result['failed'] and 'Could not get lock' in result['msg']
+    assert len([cmd for cmd in host.calls if 'update' in cmd]) == 1
