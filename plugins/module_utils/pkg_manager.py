@@ -133,6 +133,7 @@ class PackageManager:
     def __init__(self, runner):
         self.runner = runner
         self.options = []
+        self.overlay = None     # the temporary directory of extra_sources, inside its block
 
     def _tool(self, binary, *args):
         return [binary] + list(self.options) + list(args)
@@ -202,9 +203,10 @@ class PackageManager:
             except (OSError, shutil.Error) as exc:
                 raise PackageError('cannot copy the package sources into %s: %s' % (tmp, exc))
             self.options = list(saved) + options
+            self.overlay = tmp
             yield tmp
         finally:
-            self.options = saved
+            self.options, self.overlay = saved, None
             shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -231,15 +233,21 @@ class Apt(PackageManager):
     def refresh(self, only=None):
         """``apt-get update`` of every source, or with ``only`` (a file of sources.list.d) of its
         sources alone: apt reads that file by itself (a directory holding only it, no
-        sources.list) and keeps the other sources' lists (APT::Get::List-Cleanup=0)."""
+        sources.list) and keeps the other sources' lists (APT::Get::List-Cleanup=0). Inside
+        ``extra_sources`` the file is the temporary copy's, as it will be written, and the lists
+        are the copy's. True when the refresh was of ``only`` alone."""
         if not only:
-            return self._update([])
+            self._update([])
+            return False
+        if self.overlay:
+            only = os.path.join(self.overlay, 'parts', os.path.basename(only))
         tmp = tempfile.mkdtemp(prefix='issu-update-')
         try:
             shutil.copyfile(only, os.path.join(tmp, os.path.basename(only)))
-            return self._update(['-o', 'Dir::Etc::SourceList=/dev/null',
-                                 '-o', 'Dir::Etc::SourceParts=%s' % tmp,
-                                 '-o', 'APT::Get::List-Cleanup=0'])
+            self._update(['-o', 'Dir::Etc::SourceList=/dev/null',
+                          '-o', 'Dir::Etc::SourceParts=%s' % tmp,
+                          '-o', 'APT::Get::List-Cleanup=0'])
+            return True
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -376,8 +384,9 @@ class Dnf(PackageManager):
 
     def refresh(self, only=None):
         """``makecache`` of every repository (``only`` is not narrowed to: dnf and yum fetch
-        only the metadata that expired)."""
+        only the metadata that expired) -> False, the refresh was of every repository."""
         self._run(self._tool(self.binary, '-q', 'makecache'), '%s makecache' % self.binary)
+        return False
 
     def cache_file(self, name, version):
         for directory in RPM_CACHE_GLOBS:

@@ -83,13 +83,13 @@ options:
   update_cache_scope:
     description:
       - Which repositories a refresh (O(update_cache), or O(sources_file) written) updates,
-        outside check mode.
+        in check mode into the temporary copy.
       - V(sources) - with O(sources), those of O(sources_file) only (the target release's, the
         ones the ISSU needs fresh), the other lists kept as they are; when a wanted version is
         then not found, or apt cannot resolve a dependency of the download, every repository
         is refreshed once and the check or the download runs again (when that refresh fails,
-        the original error is told, with the refresh's). Without O(sources), with dnf or yum,
-        and in check mode (the temporary copy), every repository.
+        the original error is told, with the refresh's). In check mode the same, in the
+        temporary copy. Without O(sources), and with dnf or yum, every repository.
       - V(all) - every configured repository (C(apt-get update)); each distribution mirror's
         index is fetched again, and a mirror that cannot be reached fails the pre-stage.
       - dnf and yum refresh every repository either way (only expired metadata is fetched).
@@ -367,10 +367,9 @@ def prestage(module, pkg, refresh, extra):
     if params['include_running'] and running and running != params['version']:
         rollback = dict((name, running) for name in wanted)
     # The target's sources alone first (update_cache_scope); every source when that was not
-    # enough, once. In check mode the refresh is the temporary copy's, of every source.
-    only = extra.get('sources_file') if params['update_cache_scope'] == 'sources' \
-        and not module.check_mode and pkg.name == 'apt' else None
-    partial = [bool(refresh and only)]
+    # enough, once. In check mode both are the temporary copy's.
+    only = extra.get('sources_file') if params['update_cache_scope'] == 'sources' else None
+    partial = [False]       # True while only the target's sources were refreshed
     refresh_failed = []
 
     def refresh_all_once():
@@ -386,7 +385,7 @@ def prestage(module, pkg, refresh, extra):
             return False
         return True
     if refresh:
-        pkg.refresh(only=only)
+        partial[0] = pkg.refresh(only=only)
     offered = pkg.available(wanted)
     missing = pkg_manager.missing(wanted, offered)
     missing_running = pkg_manager.missing(rollback, offered)

@@ -215,8 +215,8 @@ def SCOPED_UPDATE(host):  # noqa: N802  (a constant of the host)
     """The refresh of the target's sources alone, with the directory it used."""
     update = [cmd for cmd in host.calls if 'update' in cmd][0]
     parts = [arg for arg in update if arg.startswith('Dir::Etc::SourceParts=')]
-    assert parts and os.path.dirname(parts[0].split('=', 1)[1]) == host.paths['tmp'], update
-    return ['apt-get', 'update', '-q', '-o', 'Dir::Etc::SourceList=/dev/null', '-o', parts[0],
+    assert parts and os.path.dirname(parts[-1].split('=', 1)[1]) == host.paths['tmp'], update
+    return ['apt-get', 'update', '-q', '-o', 'Dir::Etc::SourceList=/dev/null', '-o', parts[-1],
             '-o', 'APT::Get::List-Cleanup=0']
 
 
@@ -344,15 +344,18 @@ def test_check_mode_reads_the_target_through_an_overlay_and_leaves_the_host_as_i
     assert os.path.basename(tmp).startswith('issu-sources-')
     assert not os.path.exists(tmp)
     repo_commands = [cmd for cmd in host.calls if cmd[0] in ('apt-get', 'apt-cache')]
-    assert repo_commands == [['apt-get'] + overlay_options(tmp) + ['update', '-q']] + [
+    # The target's sources alone are refreshed (update_cache_scope), into the copy's lists, as
+    # outside check mode: no distribution mirror's index is fetched for a check.
+    scoped = SCOPED_UPDATE(host)[3:]
+    assert os.path.dirname(scoped[3].split('=', 1)[1]) == host.paths['tmp']
+    assert repo_commands == [['apt-get'] + overlay_options(tmp) + ['update', '-q'] + scoped] + [
         ['apt-cache'] + overlay_options(tmp) + ['madison'] + sorted(PACKAGES)]
     assert not [cmd for cmd in host.calls if '--download-only' in cmd]
     others = [cmd[0] for cmd in host.calls if cmd[0] not in ('apt-get', 'apt-cache')]
     assert others == ['dpkg-query']
     seen = host.updates[0]
     assert seen['lists'] == os.path.join(tmp, 'lists') and seen['partial']
-    assert seen['parts'] == {'ubuntu.list': HOST_LIST, 'other.sources': HOST_DEB822,
-                             'contrail-issu.list': TARGET + '\n'}
+    assert seen['parts'] == {'contrail-issu.list': TARGET + '\n'}
     # the host's lists were copied in (so only what changed is fetched), not its lock
     index = _index_name('http://repo/3.2')
     assert seen['lists_before'][index] == before['lists'][index]
@@ -615,6 +618,40 @@ def test_a_distribution_mirror_that_cannot_be_reached_does_not_fail_the_pre_stag
     os.remove(host.target_file)
     every = run(capsys, sources=[TARGET], update_cache_scope='all')
     assert every['failed'] and 'http://unreachable/debian' in every['msg']
+
+
+def test_check_mode_does_not_fail_for_a_distribution_mirror_that_cannot_be_reached(host, capsys):
+    """Preflight's repository check (check mode) refreshes the target's sources alone too: an
+    unreachable distribution mirror fails neither the check nor the pre-stage after it (before,
+    the check refreshed every source of its temporary copy and failed on the mirror)."""
+    with open(os.path.join(host.paths['parts'], 'debian.list'), 'w') as handle:
+        handle.write('deb http://unreachable/debian bookworm main\n')
+    before = host_state(host)
+    checked = run(capsys, check=True, sources=[TARGET], include_running=True)
+    assert not checked.get('failed'), checked.get('msg')
+    assert checked['fetched'] == V2_PINS + ['%s=%s' % (n, V1) for n in sorted(PACKAGES)]
+    assert [update['parts'] for update in host.updates] == [{'contrail-issu.list': TARGET + '\n'}]
+    assert host_state(host) == before
+    host.calls[:], host.updates[:] = [], []
+    every = run(capsys, check=True, sources=[TARGET], update_cache_scope='all')
+    assert every['failed'] and 'http://unreachable/debian' in every['msg']
+
+
+def test_check_mode_refreshes_every_source_of_its_copy_once_when_the_target_lacks_a_version(
+        host, capsys):
+    os.remove(os.path.join(host.paths['lists'], 'http_repo_3_2_._Packages'))  # lists never fetched
+    before = host_state(host)
+    result = run(capsys, check=True, sources=[TARGET], include_running=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['fetched'] == V2_PINS + ['%s=%s' % (n, V1) for n in sorted(PACKAGES)]
+    tmp = overlay_of(host)
+    updates = [cmd for cmd in host.calls if 'update' in cmd]
+    assert updates == [['apt-get'] + overlay_options(tmp) + ['update', '-q']
+                       + SCOPED_UPDATE(host)[3:],
+                       ['apt-get'] + overlay_options(tmp) + ['update', '-q']]
+    assert [len(update['parts']) for update in host.updates] == [1, 3]
+    assert len([cmd for cmd in host.calls if 'madison' in cmd]) == 2
+    assert host_state(host) == before                  # the host's lists are as they were
 
 
 def test_a_version_the_target_sources_lack_refreshes_every_source_and_checks_again(host, capsys):
