@@ -70,7 +70,8 @@ def cpu_sample():
     for line in paths:
         if line.strip():
             name, cgroup = line.split()
-            kinds[_kind(name)] = kinds.get(_kind(name), 0.0) + _container_cpu(cgroup)
+            kind = _kind(name)
+            kinds[kind] = kinds.get(kind, 0.0) + _container_cpu(cgroup)
     with open('/proc/stat') as handle:
         fields = [int(x) for x in handle.readline().split()[1:]]
     ticks = os.sysconf('SC_CLK_TCK')

@@ -703,24 +703,17 @@ class _UnixTransport(xmlrpc_client.Transport):
         return self._connection[1]
 
 
-def _rpc_proxy(path, timeout):
-    """An XML-RPC proxy of the supervisord on the UNIX socket ``path`` (None when no file)."""
-    if not os.path.exists(path):
-        return None
-    return xmlrpc_client.ServerProxy('http://localhost', transport=_UnixTransport(path, timeout))
-
-
 def rpc_states(path, timeout=RPC_TIMEOUT):
     """{program: STATE} from the supervisord on the UNIX socket ``path``, by its XML-RPC
     ``supervisor.getAllProcessInfo`` (names as ``supervisorctl status`` prints them: ``group:name``
-    when they differ); None when the socket does not answer it."""
-    proxy = _rpc_proxy(path, timeout)
-    if proxy is None:
+    when they differ); None when there is no such socket or it does not answer."""
+    if not os.path.exists(path):
         return None
+    proxy = xmlrpc_client.ServerProxy('http://localhost', transport=_UnixTransport(path, timeout))
     try:
         infos = proxy.supervisor.getAllProcessInfo()
-    except (OSError, IOError, socket.timeout, http_client.HTTPException, xmlrpc_client.Error,
-            ExpatError):
+    except (OSError, IOError, http_client.HTTPException, xmlrpc_client.Error, ExpatError):
+        # OSError and IOError (one class on Python 3, not on 2.7) include socket timeouts
         return None
     finally:
         proxy('close')()

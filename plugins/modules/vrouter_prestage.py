@@ -355,6 +355,39 @@ def run(module):
     return result
 
 
+class ListsRefresh:
+    """The refreshes of the package lists in one run: the target's sources alone first
+    (O(update_cache_scope)), every source once more only when that was not enough. In check
+    mode both are the temporary copy's (``pkg.extra_sources``)."""
+
+    def __init__(self, pkg):
+        self.pkg = pkg
+        self.partial = False    # only the target's sources were refreshed so far
+        self.failed = None      # why refreshing every source failed
+
+    def first(self, only):
+        self.partial = self.pkg.refresh(only=only)
+
+    def widen(self):
+        """Refresh every source, once, after a scoped refresh -> whether it did (False when
+        there is nothing to widen, or when it failed: ``told`` then adds why)."""
+        if not self.partial:
+            return False
+        self.partial = False
+        try:
+            self.pkg.refresh()
+        except pkg_manager.PackageError as exc:
+            self.failed = str(exc)
+            return False
+        return True
+
+    def told(self, msg):
+        """``msg``, the original error, with why widening failed when it did."""
+        if self.failed is None:
+            return msg
+        return '%s (refreshing every source to look further failed: %s)' % (msg, self.failed)
+
+
 def prestage(module, pkg, refresh, extra):
     """Check the repositories, then download what the cache lacks -> the result; ``extra``
     goes into it and into the failures. With O(include_running), the packages of the version
@@ -366,40 +399,23 @@ def prestage(module, pkg, refresh, extra):
     rollback = {}
     if params['include_running'] and running and running != params['version']:
         rollback = dict((name, running) for name in wanted)
-    # The target's sources alone first (update_cache_scope); every source when that was not
-    # enough, once. In check mode both are the temporary copy's.
-    only = extra.get('sources_file') if params['update_cache_scope'] == 'sources' else None
-    partial = [False]       # True while only the target's sources were refreshed
-    refresh_failed = []
-
-    def refresh_all_once():
-        """Refresh every source, once, after a scoped refresh; False when there is nothing to
-        do or it fails (its error is then told with the original one, not instead of it)."""
-        if not partial[0]:
-            return False
-        partial[0] = False
-        try:
-            pkg.refresh()
-        except pkg_manager.PackageError as exc:
-            refresh_failed.append(str(exc))
-            return False
-        return True
+    lists = ListsRefresh(pkg)
     if refresh:
-        partial[0] = pkg.refresh(only=only)
-    offered = pkg.available(wanted)
-    missing = pkg_manager.missing(wanted, offered)
-    missing_running = pkg_manager.missing(rollback, offered)
-    if (missing or missing_running) and refresh_all_once():
+        lists.first(extra.get('sources_file') if params['update_cache_scope'] == 'sources'
+                    else None)
+
+    def check():
         offered = pkg.available(wanted)
-        missing = pkg_manager.missing(wanted, offered)
-        missing_running = pkg_manager.missing(rollback, offered)
+        return pkg_manager.missing(wanted, offered), pkg_manager.missing(rollback, offered)
+    missing, missing_running = check()
+    if (missing or missing_running) and lists.widen():
+        missing, missing_running = check()
     if missing or missing_running:
         where = 'the configured repositories'
         if extra.get('sources_file'):
             where += ' (with %s)' % extra['sources_file']
-        msg = 'not in %s: %s' % (where, ', '.join(_pins(missing) + _pins(missing_running)))
-        if refresh_failed:
-            msg += ' (refreshing every source to look further failed: %s)' % refresh_failed[0]
+        msg = lists.told('not in %s: %s' % (where, ', '.join(_pins(missing)
+                                                             + _pins(missing_running))))
         if missing_running:
             msg += (' (%s, the version the compute runs, is downloaded for its rollback with '
                     'include_running: offer it in a configured repository, or leave '
@@ -425,10 +441,8 @@ def prestage(module, pkg, refresh, extra):
             except pkg_manager.PackageError as exc:
                 # A dependency only a source not refreshed yet offers: refresh them all, once.
                 if not (RESOLVER_ERROR.search('%s %s' % (exc.stderr or '', exc)) and
-                        refresh_all_once()):
-                    if refresh_failed:
-                        exc.args = ('%s (refreshing every source to look further failed: %s)'
-                                    % (exc, refresh_failed[0]),)
+                        lists.widen()):
+                    exc.args = (lists.told(str(exc)),)
                     raise
                 pkg.download(fetch, reinstall=reinstall)
         result['seconds'] = round(time.monotonic() - started, 3)

@@ -311,3 +311,24 @@ def test_collectors_switch_and_revert(compute, run_on):
     assert reverted['changed']
     info = run_on(compute, 'vrouter_info', {'gather_routes': False})
     assert info['agent_conf']['collectors'] == [] and info['nodemgr_conf']['COLLECTOR/server_list'] is None
+
+
+def test_program_states_are_read_over_supervisord_xml_rpc_as_supervisorctl_prints_them(
+        lab, collections_path, monkeypatch):
+    """The swap's waits read the program states over supervisord's own XML-RPC socket
+    (service_manager.rpc_states), and ask ``supervisorctl status`` only when it does not answer:
+    against the lab's real supervisords (a compute's supervisor-vrouter, a controller's
+    supervisor-config, whose programs have groups), reached through the container's root, it
+    answers, with the names and states supervisorctl prints. A reader that always fell back
+    would pass every other test, only slower."""
+    monkeypatch.syspath_prepend(str(collections_path))
+    from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
+    for node, role in (('lab-compute1', 'vrouter'), ('lab-v2-ctrl1', 'config')):
+        pid = lab.podman('inspect', '-f', '{{.State.Pid}}', node).stdout.strip()
+        socket = '/var/run/supervisord_%s.sock' % role
+        # /var/run is a link to /run in the container: resolved here, it would be the host's
+        states = service_manager.rpc_states('/proc/%s/root/run/%s' % (pid, os.path.basename(socket)))
+        printed = service_manager.parse_supervisorctl_status(
+            lab.exec(node, 'supervisorctl', '-s', 'unix://' + socket, 'status', check=False).stdout)
+        assert states is not None, '%s: supervisord did not answer over XML-RPC' % node
+        assert states and states == printed, (node, states, printed)
