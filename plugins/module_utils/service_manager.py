@@ -231,9 +231,12 @@ class SupervisorCtl:
         return [self.action('reread'), self.action('update', *names)]
 
     def answers(self):
-        """True when a supervisord listens on the socket."""
+        """True when a supervisord listens on the socket (its XML-RPC answers, else
+        ``supervisorctl pid`` does)."""
         if not os.path.exists(self.socket):
             return False
+        if rpc_processes(self.socket) is not None:
+            return True
         try:
             self.ctl('pid')
         except ServiceError:
@@ -256,6 +259,11 @@ class SupervisorCtl:
     report = states
 
     def pid(self, name):
+        """The program's pid, 0 when it is not running or not loaded (over XML-RPC when the
+        socket answers it, like :meth:`states`)."""
+        processes = rpc_processes(self.socket)
+        if processes is not None:
+            return processes.get(name, ('UNKNOWN', 0))[1]
         try:
             text = self.ctl('pid', name).strip()
         except ServiceError:
@@ -703,10 +711,11 @@ class _UnixTransport(xmlrpc_client.Transport):
         return self._connection[1]
 
 
-def rpc_states(path, timeout=RPC_TIMEOUT):
-    """{program: STATE} from the supervisord on the UNIX socket ``path``, by its XML-RPC
+def rpc_processes(path, timeout=RPC_TIMEOUT):
+    """{program: (STATE, pid)} from the supervisord on the UNIX socket ``path``, by its XML-RPC
     ``supervisor.getAllProcessInfo`` (names as ``supervisorctl status`` prints them: ``group:name``
-    when they differ); None when there is no such socket or it does not answer."""
+    when they differ; pid 0 when not running); None when there is no such socket or it does not
+    answer."""
     if not os.path.exists(path):
         return None
     proxy = xmlrpc_client.ServerProxy('http://localhost', transport=_UnixTransport(path, timeout))
@@ -719,10 +728,16 @@ def rpc_states(path, timeout=RPC_TIMEOUT):
         proxy('close')()
     try:
         return dict((info['name'] if info['group'] == info['name'] else
-                     '%s:%s' % (info['group'], info['name']), info['statename'])
+                     '%s:%s' % (info['group'], info['name']), (info['statename'], int(info['pid'])))
                     for info in infos)
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def rpc_states(path, timeout=RPC_TIMEOUT):
+    """{program: STATE} by :func:`rpc_processes`; None when the socket does not answer."""
+    processes = rpc_processes(path, timeout)
+    return None if processes is None else dict((name, state) for name, (state, _pid) in processes.items())
 
 
 def parse_supervisorctl_status(out):

@@ -114,6 +114,26 @@ def test_states_fall_back_to_supervisorctl_when_the_socket_does_not_answer_xml_r
         service_manager.SupervisorCtl(refused, str(not_a_socket)).states()
 
 
+def test_answers_and_pid_over_the_sockets_xml_rpc_without_a_supervisorctl(supervisord_rpc):
+    path, calls = supervisord_rpc([dict(_info('contrail-issu', 'RUNNING'), pid=4242),
+                                   _info('contrail-api', 'STOPPED')])
+    runner = Runner(rc=1, out='not called')
+    ctl = service_manager.SupervisorCtl(runner, path)
+    assert ctl.answers() and ctl.pid('contrail-issu') == 4242
+    assert ctl.pid('contrail-api') == 0 and ctl.pid('removed') == 0
+    assert runner.calls == [] and len(calls) == 4
+
+
+def test_answers_and_pid_fall_back_to_supervisorctl(supervisord_rpc):
+    path, calls = supervisord_rpc([], status=401)        # wants credentials
+    runner = Runner(out='4242\n')
+    ctl = service_manager.SupervisorCtl(runner, path)
+    assert ctl.answers() and ctl.pid('contrail-issu') == 4242
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'pid'],
+                            ['supervisorctl', '-s', 'unix://%s' % path, 'pid', 'contrail-issu']]
+    assert calls == []
+
+
 def test_a_stop_stays_a_supervisorctl_command_under_the_runners_limits(supervisord_rpc):
     path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'RUNNING')])
     runner = Runner()
