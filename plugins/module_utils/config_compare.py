@@ -32,6 +32,7 @@ import json
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.opencontrail.issu.plugins.module_utils.config_dump import load_dump
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import (
     VncError, collection_types, resource_type,
 )
@@ -225,6 +226,19 @@ def compare_snapshots(left, right, ignore_fields=(), max_items=DEFAULT_MAX_ITEMS
         result.add_type(obj_type, left.get(obj_type) or [], right.get(obj_type) or [],
                         ignore_fields)
     return result
+
+
+def verify_dump(client, path, params):
+    """(comparison, result fields) of the dump at ``path`` (checked against its checksum)
+    against the live config ``client`` reads, by the rules of ``params`` (the
+    :func:`comparison_argument_spec` options)."""
+    doc, digest = load_dump(path)
+    saved = doc['types']
+    live = fetch_snapshot(client, sorted(saved), params['workers'])
+    comparison = compare_snapshots(saved, live, params['ignore_fields'], params['max_items'],
+                                   allow_extra=params['allow_extra'], labels=('backup', 'live'))
+    return comparison, dict(comparison.as_dict(), path=path, sha256=digest,
+                            objects=sum(len(objs) for objs in saved.values()))
 
 
 def comparison_argument_spec():

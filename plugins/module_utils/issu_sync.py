@@ -196,6 +196,15 @@ def parse_conf(text):
     return dict((k.lower(), decode_value(v)) for k, v in doc.items(SECTION))
 
 
+def read_conf(path):
+    """:func:`parse_conf` of the file at ``path``; a ConfError when it cannot be read."""
+    try:
+        with open(path) as handle:
+            return parse_conf(handle.read())
+    except (IOError, OSError) as exc:
+        raise ConfError('cannot read %s: %s; write it with opencontrail.issu.issu_conf' % (path, exc))
+
+
 def mask_conf(text, reference=None):
     """``text`` with secret values masked; ``(changed)`` where they differ from ``reference``."""
     before = parse_conf(reference) if reference is not None else {}
@@ -304,6 +313,52 @@ def missing_tool_message(command):
 
 def tail(text, lines=20):
     return [line for line in (text or '').splitlines() if line.strip()][-lines:]
+
+
+def tool_executable(get_bin_path, tool, conf, timeout):
+    """The path of ``tool``'s command once it may run (installed, ``conf`` usable, a time
+    limit); a ConfError saying what is wrong otherwise. ``get_bin_path`` is
+    AnsibleModule.get_bin_path."""
+    if timeout < 1:
+        # coreutils timeout reads 0 as "no limit": refuse it rather than wait for ever.
+        raise ConfError('timeout must be at least 1 second, got %s' % timeout)
+    executable = get_bin_path(tool.command)
+    if executable is None:
+        raise ConfError(missing_tool_message(tool.command))
+    check_conf_path(conf)
+    return executable
+
+
+def run_tool(run_command, tool, executable, conf, timeout, log_lines=20):
+    """Run ``tool`` (one of :data:`TOOLS`) once with ``-c conf`` under ``timeout`` seconds and
+    judge it (:func:`judge_run`): the result fields of the modules that run it, with ``msg``
+    when it failed. ``run_command`` is AnsibleModule.run_command."""
+    offset = file_size(tool.log_file)
+    cmd = timeout_command([executable, '-c', conf], timeout)
+    started = time.monotonic()
+    rc, out, err = run_command(cmd, environ_update={'LC_ALL': 'C'})
+    duration = round(time.monotonic() - started, 3)
+    log_text = read_from(tool.log_file, offset)
+    verdict = judge_run(tool, rc, out + err, log_text)
+    result = dict(cmd=cmd, rc=rc, duration=duration, log_tail=tail(log_text, log_lines),
+                  stdout_lines=(out or '').splitlines(), stderr_lines=(err or '').splitlines()[-20:],
+                  keyspaces_synced=verdict['keyspaces_synced'], missing=verdict['missing'],
+                  errors=verdict['errors'])
+    if not verdict['ok']:
+        result['msg'] = tool_failure_message(tool, rc, verdict, timeout)
+    return result
+
+
+def tool_failure_message(tool, rc, verdict, timeout):
+    if rc == 124:
+        why = 'did not finish in %ss' % timeout
+    elif rc != 0:
+        why = 'exited with %s' % rc
+    elif verdict['failures']:
+        why = 'reported %s' % ', '.join(repr(line) for line in verdict['failures'])
+    else:
+        why = 'exited 0 without reporting %s' % ', '.join(repr(line) for line in verdict['missing'])
+    return '%s %s; see errors, log_tail and %s' % (tool.command, why, tool.log_file)
 
 
 # -- the run-sync daemon ---------------------------------------------------------------------

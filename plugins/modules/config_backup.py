@@ -130,10 +130,10 @@ totals:
 '''
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, fetch_snapshot, select_types,
+    fetch_snapshot, select_types, verify_dump,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_dump import (
-    api_server_label, load_dump, save_dump,
+    api_server_label, save_dump,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client import VncClient
@@ -148,14 +148,8 @@ def dump(module, client):
 
 def verify(module, client):
     params = module.params
-    doc, digest = load_dump(params['path'])
-    saved = doc['types']
-    live = fetch_snapshot(client, sorted(saved), params['workers'])
-    comparison = compare_snapshots(saved, live, params['ignore_fields'], params['max_items'],
-                                   allow_extra=params['allow_extra'],
-                                   labels=('backup', 'live'))
-    result = dict(comparison.as_dict(), changed=False, path=params['path'], sha256=digest,
-                  objects=sum(len(objs) for objs in saved.values()))
+    comparison, result = verify_dump(client, params['path'], params)
+    result['changed'] = False
     if params['fail_on_diff'] and not comparison.equal:
         module.fail('live config differs from %s: %s' % (params['path'], comparison.summary()),
                     **result)

@@ -130,59 +130,22 @@ stderr_lines:
   elements: str
 '''
 
-import time
-
 from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 
 
-def run_tool(module, tool, executable):
-    """Run the tool once; return the result fields (verdict included)."""
-    conf, params = module.params['conf'], module.params
-    offset = issu_sync.file_size(tool.log_file)
-    cmd = issu_sync.timeout_command([executable, '-c', conf], params['timeout'])
-    started = time.monotonic()
-    rc, out, err = module.run_command(cmd, environ_update={'LC_ALL': 'C'})
-    duration = round(time.monotonic() - started, 3)
-    log_text = issu_sync.read_from(tool.log_file, offset)
-    verdict = issu_sync.judge_run(tool, rc, out + err, log_text)
-    result = dict(cmd=cmd, rc=rc, duration=duration,
-                  log_tail=issu_sync.tail(log_text, params['log_lines']),
-                  stdout_lines=(out or '').splitlines(), stderr_lines=(err or '').splitlines()[-20:],
-                  keyspaces_synced=verdict['keyspaces_synced'], missing=verdict['missing'],
-                  errors=verdict['errors'])
-    if not verdict['ok']:
-        result['msg'] = failure_message(tool, rc, verdict, params['timeout'])
-    return result
-
-
-def failure_message(tool, rc, verdict, timeout):
-    if rc == 124:
-        why = 'did not finish in %ss' % timeout
-    elif rc != 0:
-        why = 'exited with %s' % rc
-    elif verdict['failures']:
-        why = 'reported %s' % ', '.join(repr(line) for line in verdict['failures'])
-    else:
-        why = 'exited 0 without reporting %s' % ', '.join(repr(line) for line in verdict['missing'])
-    return '%s %s; see errors, log_tail and %s' % (tool.command, why, tool.log_file)
-
-
 def run(module):
-    tool = issu_sync.TOOLS[module.params['tool']]
+    params = module.params
+    tool = issu_sync.TOOLS[params['tool']]
     result = module.result
     result.update(changed=False, tool=tool.command, log_file=tool.log_file)
-    if module.params['timeout'] < 1:
-        # coreutils timeout reads 0 as "no limit": refuse it rather than wait for ever.
-        module.fail('timeout must be at least 1 second, got %s' % module.params['timeout'])
-    executable = module.get_bin_path(tool.command)
-    if executable is None:
-        module.fail(issu_sync.missing_tool_message(tool.command))
-    issu_sync.check_conf_path(module.params['conf'])
+    executable = issu_sync.tool_executable(module.get_bin_path, tool, params['conf'],
+                                           params['timeout'])
     result['changed'] = True
     if module.check_mode:
         return result
-    result.update(run_tool(module, tool, executable))
+    result.update(issu_sync.run_tool(module.run_command, tool, executable, params['conf'],
+                                     params['timeout'], params['log_lines']))
     if 'msg' in result:
         module.fail(result.pop('msg'))
     return result

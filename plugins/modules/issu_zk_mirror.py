@@ -141,13 +141,7 @@ def run(module):
     if unknown or not params['znodes']:
         module.fail('znodes must be some of %s (what contrail-issu-zk-sync replaces, LP 1632799), '
                     'got %s' % (', '.join(zk_mirror.ZNODES), params['znodes']))
-    try:
-        with open(params['conf']) as handle:
-            conf = issu_sync.parse_conf(handle.read())
-    except (IOError, OSError) as exc:
-        module.fail('cannot read %s: %s; write it with opencontrail.issu.issu_conf'
-                    % (params['conf'], exc))
-    return zk_mirror.mirror(conf, names=tuple(params['znodes']), timeout=params['timeout'],
+    return zk_mirror.mirror(issu_sync.read_conf(params['conf']), names=tuple(params['znodes']), timeout=params['timeout'],
                             check=module.check_mode)
 
 
