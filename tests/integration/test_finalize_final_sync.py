@@ -1,16 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inside the finalize freeze issu_task stops run-sync and switches the drained northbound
 (roles/finalize/tasks/switch_over.yml) while v1 stops; the final sync (sync.yml) then runs
-post-sync and the ZooKeeper pass side by side, in the background, checks v2's config (gate 2)
-meanwhile, and records the milestones once all three are done. The freeze then lasts the
-longest of them, not their sum.
+post-sync, the ZooKeeper pass and gate 2 in one task (issu_final_sync, which runs them side by
+side: tests/unit/plugins/modules/test_issu_final_sync.py) against v2's API, and records both
+milestones once it is done.
 
-Run by ansible-playbook on this machine with stand-ins (tests/integration/stand_ins.py): the
-post-sync and ZooKeeper stand-ins each wait until the other has begun and until gate 2 has run,
-so a final sync that runs them one after the other fails (a stand-in gives up after WAIT
-seconds and says what it did not see); run-sync's stand-in takes 3 s, so a gate 2 that ran
-before its stop was done would show in the log; a failing pass fails the wait with its own
-message.
+Run by ansible-playbook on this machine with stand-ins (tests/integration/stand_ins.py):
+run-sync's stand-in takes 3 s, so a final sync that began before its stop was done would show in
+the log; a failing final sync fails the play with its own message and records nothing.
 """
 
 from __future__ import annotations
@@ -27,29 +24,6 @@ from stand_ins import calls, collection_with  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-WAIT = 15  # seconds a stand-in waits for what must run beside it
-
-WAIT_FOR = '''
-import time
-
-
-def wait_for(module, *lines):
-    """Until each of ``lines`` is in the log (WAIT seconds), else fail saying which is missing."""
-    deadline = time.time() + %d
-    while time.time() < deadline:
-        with open(os.path.join(WORLD, 'calls.log')) as handle:
-            seen = handle.read().splitlines()
-        missing = [line for line in lines if line not in seen]
-        if not missing:
-            return
-        time.sleep(0.05)
-    module.fail_json(msg='%%s never ran beside this' %% ', '.join(missing))
-
-
-def failing(name):
-    return os.path.exists(os.path.join(WORLD, 'fail-' + name))
-''' % WAIT
-
 STAND_INS = {
     'issu_run_sync': '''
 import time
@@ -59,26 +33,13 @@ time.sleep(3)
 log('run-sync %s done' % module.params['state'])
 module.exit_json(changed=True)
 ''',
-    'issu_sync': WAIT_FOR + '''
-module = AnsibleModule(dict(tool=dict(type='str'), conf=dict(type='raw'), timeout=dict(type='raw')))
-log('post-sync begins')
-wait_for(module, 'zk begins', 'gate 2')
-if failing('post'):
-    module.fail_json(msg='post-sync stand-in fails as told')
-log('post-sync ends')
+    'issu_final_sync': '''
+module = AnsibleModule(dict((name, dict(type='raw')) for name in (
+    'conf', 'zk_sync', 'timeout', 'verify', 'url')))
+log('final sync %s' % json.dumps(module.params, sort_keys=True))
+if os.path.exists(os.path.join(WORLD, 'fail-final')):
+    module.fail_json(msg='final sync stand-in fails as told')
 module.exit_json(changed=True)
-''',
-    'issu_zk_mirror': WAIT_FOR + '''
-module = AnsibleModule(dict(conf=dict(type='raw')))
-log('zk begins')
-wait_for(module, 'post-sync begins', 'gate 2')
-log('zk ends')
-module.exit_json(changed=True, created=2, updated=0, deleted=0)
-''',
-    'config_backup': '''
-module = AnsibleModule(dict(path=dict(type='str'), mode=dict(type='str'), url=dict(type='raw')))
-log('gate 2')
-module.exit_json(changed=False, equal=True)
 ''',
     'issu_state': '''
 module = AnsibleModule(dict((name, dict(type='raw')) for name in (
@@ -127,19 +88,21 @@ def final_sync(tmp_path):
     return run
 
 
-def test_post_sync_and_the_zookeeper_pass_run_side_by_side_beside_gate_2(final_sync):
+def test_the_final_sync_runs_once_run_sync_is_stopped_then_records_both_milestones(final_sync):
     rc, out = final_sync()
     assert rc == 0, out[-5000:]
     log = final_sync.calls()
     assert log[:2] == ['run-sync absent', 'run-sync absent done'], log   # first (switch_over.yml)
-    assert {'post-sync begins', 'zk begins'} <= set(log[:log.index('gate 2')]), log
-    assert log.index('gate 2') < log.index('post-sync ends') and log.index('gate 2') < log.index('zk ends'), log
-    assert log[-1] == 'record synced,switched', log    # both milestones once all three are done
+    assert log[2].startswith('final sync '), log
+    assert json.loads(log[2][len('final sync '):]) == dict(
+        conf='/nonexistent.conf', zk_sync='mirror', timeout=60, verify='/nonexistent.json',
+        url='http://127.0.0.1:9'), log      # v2's API, by the contrail_api group's defaults
+    assert log[3:] == ['record synced,switched'], log    # both milestones once it is done
 
 
-def test_a_failing_pass_fails_the_wait_with_its_message_and_records_nothing(final_sync):
-    final_sync.fail('post')
+def test_a_failing_final_sync_fails_with_its_message_and_records_nothing(final_sync):
+    final_sync.fail('final')
     rc, out = final_sync()
     assert rc != 0, out[-5000:]
-    assert 'post-sync stand-in fails as told' in out, out[-5000:]
+    assert 'final sync stand-in fails as told' in out, out[-5000:]
     assert not any(line.startswith('record') for line in final_sync.calls()), final_sync.calls()

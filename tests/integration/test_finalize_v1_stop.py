@@ -33,7 +33,8 @@ STOP_PLAY = "ISSU finalize | stop v1's config services and run-sync, switch nort
 
 
 def stop_play():
-    """The play as the playbook has it, less issu_task's part (run-sync's stop and the switch)."""
+    """The play as the playbook has it, less issu_task's part (run-sync's stop and the switch) and
+    the neutron-server hosts' (tests/integration/test_finalize_neutron_self.py)."""
     with open(os.path.join(ROOT, 'playbooks', 'issu_finalize.yml')) as handle:
         plays = yaml.safe_load(handle)
     found = [play for play in plays if play['name'] == STOP_PLAY]
@@ -43,8 +44,10 @@ def stop_play():
     stops = [task for task in play['tasks']
              if task.get('ansible.builtin.include_role', {}).get('tasks_from') == 'stop_v1.yml']
     others = [task for task in play['tasks'] if task not in stops]
-    assert len(stops) == 1 and len(others) == 1, play['tasks']
-    assert "inventory_hostname in groups['issu_task']" in others[0]['when'], others[0]
+    assert len(stops) == 1 and len(others) == 2, play['tasks']
+    assert "inventory_hostname not in groups['issu_task']" in others[0]['when'], others[0]
+    assert others[0]['ansible.builtin.include_role']['tasks_from'] == 'neutron_self.yml', others[0]
+    assert "inventory_hostname in groups['issu_task']" in others[1]['when'], others[1]
     play['tasks'] = stops
     return play
 

@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # sync_fixtures.py is beside us
 # pylint: disable-next=unused-import
 from sync_fixtures import V1_API, V2_API, lab_run, unique, v1_objects  # noqa: E402,F401
+from lab_fixtures import V1 as V1_CONNECTION, V2 as V2_CONNECTION  # noqa: E402
 
 pytestmark = pytest.mark.lab
 
@@ -123,6 +124,34 @@ def test_post_and_zk_sync_report_their_success_lines(lab_run, run_sync_stopped, 
     zk = lab_run('issu_sync', dict(tool='zk'))
     assert not zk.get('failed'), zk.get('msg')
     assert any('zookeeper passed' in line for line in zk['log_tail'])
+
+
+def test_final_sync_runs_post_sync_the_zookeeper_pass_and_gate_2(lab, lab_run, v1_objects,
+                                                                 run_sync_stopped, rendered_conf):
+    # v2 a mirror of v1 (pre-sync) and v1's config kept on the v2 node, as finalize's gate 1
+    # leaves them; the v1 API's own client writes the dump here (config_backup).
+    dump = '/tmp/itest-v1-final-config.json'
+    try:
+        assert not lab_run('issu_sync', dict(tool='pre')).get('failed')
+        saved = lab_run('config_backup', dict(V1_CONNECTION, path=dump))
+        assert not saved.get('failed'), saved.get('msg')
+        result = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump))
+        assert not result.get('failed'), result.get('msg')
+        assert result['post_sync']['keyspaces_synced'] == ['to_bgp_keyspace', 'useragent',
+                                                           'svc_monitor_keyspace', 'dm_keyspace']
+        assert result['zk_sync']['equal'] and result['verify']['equal'], result
+        assert result['verify']['objects'] == saved['objects']
+
+        # A v1 write that v2 lacks fails gate 2, which names it; the passes still run.
+        vn = create_vn(v1_objects, unique('final-sync'))
+        assert not lab_run('config_backup', dict(V1_CONNECTION, path=dump)).get('failed')
+        failed = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump, zk_sync='tool'))
+        assert failed['failed'] and failed['msg'].startswith('the final sync failed - gate 2: '), failed
+        assert vn in [obj['uuid'] for obj in failed['verify']['missing']], failed['verify']
+        assert failed['post_sync']['rc'] == 0 and failed['zk_sync']['rc'] == 0, failed
+        assert any('zookeeper passed' in line for line in failed['zk_sync']['log_tail'])
+    finally:
+        lab.exec(V2, 'rm', '-f', dump, dump + '.sha256', check=False)
 
 
 def zk_tree(side, names=('fq-name-to-uuid', 'api-server', 'id')):
