@@ -33,6 +33,16 @@ def log(line):
 '''
 
 
+#: issu_state as the final sync's record write sees it: logs ``record <steps>`` and answers that
+#: the milestones synced and switched are behind.
+FINAL_SYNC_RECORD = '''
+module = AnsibleModule(dict((name, dict(type='raw')) for name in (
+    'path', 'operation', 'advance', 'note', 'step', 'marks')))
+log('record %s' % ','.join(module.params['step'] or []))
+module.exit_json(changed=True, operation=dict(behind=['synced', 'switched']))
+'''
+
+
 def collection_with(tmp_path, stand_ins, world):
     """The collections path of a copy of the collection with ``stand_ins`` ({module: source
     after HEAD}) instead of those modules; ``world`` is the stand-ins' directory."""

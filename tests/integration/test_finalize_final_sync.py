@@ -20,7 +20,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # stand_ins.py is beside us
-from stand_ins import calls, collection_with  # noqa: E402
+from stand_ins import FINAL_SYNC_RECORD, calls, collection_with  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -41,12 +41,7 @@ if os.path.exists(os.path.join(WORLD, 'fail-final')):
     module.fail_json(msg='final sync stand-in fails as told')
 module.exit_json(changed=True)
 ''',
-    'issu_state': '''
-module = AnsibleModule(dict((name, dict(type='raw')) for name in (
-    'path', 'operation', 'advance', 'note', 'step', 'marks')))
-log('record %s' % ','.join(module.params['step'] or []))
-module.exit_json(changed=True, operation=dict(behind=['synced', 'switched']))
-''',
+    'issu_state': FINAL_SYNC_RECORD,
 }
 
 PLAY = [{

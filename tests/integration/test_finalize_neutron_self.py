@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # stand_ins.py is beside us
-from stand_ins import ROOT, calls, collection_with  # noqa: E402
+from stand_ins import FINAL_SYNC_RECORD, ROOT, calls, collection_with  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +56,7 @@ module = AnsibleModule(dict((name, dict(type='raw')) for name in (
 log('final sync')
 module.exit_json(changed=True)
 ''',
-    'issu_state': '''
-module = AnsibleModule(dict((name, dict(type='raw')) for name in (
-    'path', 'operation', 'advance', 'note', 'step', 'marks')))
-log('record %s' % ','.join(module.params['step'] or []))
-module.exit_json(changed=True, operation=dict(behind=['synced', 'switched']))
-''',
+    'issu_state': FINAL_SYNC_RECORD,
 }
 
 
