@@ -157,25 +157,25 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.vnc_client impor
 ZK_TIMEOUT = 30
 
 
-def post_sync(module, executable):
+def tool_run(module, tool, executable):
+    """One of the ISSU tools run as issu_sync runs it (not in check mode)."""
     params = module.params
     if module.check_mode:
         return dict(changed=True)
-    return dict(issu_sync.run_tool(module.run_command, issu_sync.TOOLS['post'], executable,
+    return dict(issu_sync.run_tool(module.run_command, issu_sync.TOOLS[tool], executable,
                                    params['conf'], params['timeout'], params['log_lines']),
                 changed=True)
 
 
+def post_sync(module, executable):
+    return tool_run(module, 'post', executable)
+
+
 def zk_pass(module, executable):
-    params = module.params
-    if params['zk_sync'] == 'tool':
-        if module.check_mode:
-            return dict(changed=True)
-        return dict(issu_sync.run_tool(module.run_command, issu_sync.TOOLS['zk'], executable,
-                                       params['conf'], params['timeout'], params['log_lines']),
-                    changed=True)
+    if module.params['zk_sync'] == 'tool':
+        return tool_run(module, 'zk', executable)
     # Fails (ZkMirrorError) when a znode still differs after the mirror.
-    result = zk_mirror.mirror(issu_sync.read_conf(params['conf']), timeout=ZK_TIMEOUT,
+    result = zk_mirror.mirror(issu_sync.read_conf(module.params['conf']), timeout=ZK_TIMEOUT,
                               check=module.check_mode)
     result.pop('diff', None)
     return result

@@ -141,8 +141,8 @@ def run(module):
     if unknown or not params['znodes']:
         module.fail('znodes must be some of %s (what contrail-issu-zk-sync replaces, LP 1632799), '
                     'got %s' % (', '.join(zk_mirror.ZNODES), params['znodes']))
-    return zk_mirror.mirror(issu_sync.read_conf(params['conf']), names=tuple(params['znodes']), timeout=params['timeout'],
-                            check=module.check_mode)
+    return zk_mirror.mirror(issu_sync.read_conf(params['conf']), names=tuple(params['znodes']),
+                            timeout=params['timeout'], check=module.check_mode)
 
 
 def main():
