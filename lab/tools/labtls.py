@@ -38,11 +38,38 @@ def api_url(address, tls, port=8082):
     return '%s://%s:%d' % ('https' if tls else 'http', address, port)
 
 
+#: Where the official ``vnc_api`` keeps the CA bundle it makes of ``apicafile`` for a server
+#: (``/tmp/<address with _>/``), per address, across processes and checkouts.
+VNC_API_BUNDLES = ('/tmp', ('apiservercertbundle.pem', 'keystonecertbundle.pem'))
+
+
+def forget_stale_vnc_api_bundles(ca_file=CA_FILE, root=VNC_API_BUNDLES[0], names=VNC_API_BUNDLES[1]):
+    """Remove vnc_api's cached CA bundles that do not hold this lab's CA -> the paths removed.
+
+    vnc_api remakes a bundle only when the CA file is newer than it, so a lab whose CA is older
+    than a bundle another checkout's lab left (same addresses, another CA) fails certificate
+    verification with a bare ``ConnectionError``."""
+    with open(ca_file) as handle:
+        ca = handle.read()
+    removed = []
+    for entry in sorted(os.listdir(root)):
+        for name in names:
+            path = os.path.join(root, entry, name)
+            if entry.count('_') == 3 and os.path.isfile(path):
+                with open(path) as handle:
+                    if handle.read() != ca:
+                        os.unlink(path)
+                        removed.append(path)
+    return removed
+
+
 def vnc_api_kwargs(tls):
     """Keyword arguments of the official ``vnc_api.VncApi`` for the lab (keystone and the CA with
-    TLS; nothing without)."""
+    TLS; nothing without). With TLS, vnc_api's cached bundles of another lab's CA are dropped
+    first."""
     if not tls:
         return {}
+    forget_stale_vnc_api_bundles()
     user, password, tenant = KEYSTONE_ADMIN
     return dict(username=user, password=password, tenant_name=tenant, api_server_use_ssl=True,
                 apicafile=CA_FILE, auth_type='keystone', auth_host=VIP, auth_port=35357,
