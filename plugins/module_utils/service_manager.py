@@ -46,6 +46,7 @@ from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions 
     run_checked,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
+from ansible_collections.opencontrail.issu.plugins.module_utils.waiter import WaitTimeout, wait_for
 
 KINDS = ('supervisor', 'systemd', 'container')
 #: What ``auto`` looks for unless the caller says which shapes it supports: a module that
@@ -133,6 +134,10 @@ SETTLED_STATES = {
                   'ABSENT': 'there is no such container'},
 }
 SETTLE_SECONDS = 3.0
+#: supervisor states of a program not yet stopped (STOPPING: signalled, not yet reaped).
+STOPPING_OR_UP = ACTIVE_STATES['supervisor'] + ('STOPPING',)
+#: How often :meth:`SupervisorCtl.stop_all` asks whether the programs are gone.
+STOP_ALL_INTERVAL = 0.05
 #: How often a wait asks the manager, and how long after the start it first asks: supervisor
 #: cannot call a program FATAL before its first retries (1 + 2 + 3 s of backoff with the
 #: defaults), and an agent that comes up at once is not delayed by a status query.
@@ -272,6 +277,33 @@ class SupervisorCtl:
 
     def signal(self, name, signal='HUP'):
         self.ctl('signal', signal, name)
+
+    def stop_all(self, timeout, interval=STOP_ALL_INTERVAL, sleep=time.sleep):
+        """Stop every program at once and return once none runs -> {program: STATE} then.
+
+        supervisord's XML-RPC ``stopAllProcesses(False)`` signals them all in one turn of its
+        loop and answers at once; their states are then polled every ``interval``. Neither its
+        own shutdown (``service supervisor-<role> stop``: one group per turn of a loop that a
+        Python 3 supervisord wakes from only once a second) nor ``supervisorctl stop all``
+        (which answers on a later turn) is that quick. ``supervisorctl stop all`` when the
+        socket does not answer XML-RPC. Stopped programs stay stopped: autorestart restarts only
+        a program that exited by itself.
+        """
+        if rpc_call(self.socket, 'stopAllProcesses', False) is None:
+            self.act('stop', 'all')
+
+        def still_up(states):
+            return not [name for name, state in states.items() if state in STOPPING_OR_UP]
+
+        try:
+            return wait_for(self.states, timeout=timeout, interval=interval, until=still_up,
+                            retry_on=(ServiceError,), sleep=sleep,
+                            describe='every program of the supervisord on %s stopped' % self.socket)
+        except WaitTimeout as exc:
+            up = sorted(name for name, state in (exc.last_value or {}).items() if state in STOPPING_OR_UP)
+            raise ServiceError('%s still running %ss after supervisord was asked to stop every program '
+                               '(on %s)%s' % (', '.join(up) or 'some programs', timeout, self.socket,
+                                              ': %s' % exc.last_error if exc.last_error else ''))
 
     def enabled(self, name):
         raise ServiceError('supervisor starts %s by the autostart of its program file, not by '
@@ -678,7 +710,7 @@ def _has_containers(runner, role, _exists, find):
     return bool(runtime and containers) and ContainerCli(runner, runtime).exists(containers[0][1])
 
 
-#: Seconds an XML-RPC read of a supervisord may take before supervisorctl is asked instead.
+#: Seconds an XML-RPC call to a supervisord may take before supervisorctl is asked instead.
 RPC_TIMEOUT = 10.0
 
 
@@ -711,21 +743,30 @@ class _UnixTransport(xmlrpc_client.Transport):
         return self._connection[1]
 
 
-def rpc_processes(path, timeout=RPC_TIMEOUT):
-    """{program: (STATE, pid)} from the supervisord on the UNIX socket ``path``, by its XML-RPC
-    ``supervisor.getAllProcessInfo`` (names as ``supervisorctl status`` prints them: ``group:name``
-    when they differ; pid 0 when not running); None when there is no such socket or it does not
-    answer."""
+def rpc_call(path, method, *args, timeout=RPC_TIMEOUT):
+    """``supervisor.<method>(*args)`` of the supervisord on the UNIX socket ``path``, over its
+    XML-RPC interface; None when there is no such socket or it does not answer in ``timeout``
+    seconds."""
     if not os.path.exists(path):
         return None
     proxy = xmlrpc_client.ServerProxy('http://localhost', transport=_UnixTransport(path, timeout))
     try:
-        infos = proxy.supervisor.getAllProcessInfo()
+        return getattr(proxy.supervisor, method)(*args)
     except (OSError, IOError, http_client.HTTPException, xmlrpc_client.Error, ExpatError):
         # OSError and IOError (one class on Python 3, not on 2.7) include socket timeouts
         return None
     finally:
         proxy('close')()
+
+
+def rpc_processes(path, timeout=RPC_TIMEOUT):
+    """{program: (STATE, pid)} from the supervisord on the UNIX socket ``path``, by its XML-RPC
+    ``supervisor.getAllProcessInfo`` (names as ``supervisorctl status`` prints them: ``group:name``
+    when they differ; pid 0 when not running); None when there is no such socket or it does not
+    answer."""
+    infos = rpc_call(path, 'getAllProcessInfo', timeout=timeout)
+    if infos is None:
+        return None
     try:
         return dict((info['name'] if info['group'] == info['name'] else
                      '%s:%s' % (info['group'], info['name']), (info['statename'], int(info['pid'])))

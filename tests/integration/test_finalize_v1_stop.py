@@ -29,6 +29,8 @@ import yaml
 pytestmark = pytest.mark.integration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'unit', 'plugins'))  # the fake supervisord
+from supervisord_fixtures import info, serve  # noqa: E402
 STOP_PLAY = "ISSU finalize | stop v1's config services and run-sync, switch northbound to v2, all at once"
 
 
@@ -81,13 +83,14 @@ def run(tmp_path):
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_TIMEOUT='5',
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
 
-    def play(services, names=('v1ctl1', 'v1ctl2', 'v1ctl3', 'v1ctl4')):
-        inventory = {'all': {'vars': {'finalize_v1_services': ['issu-test-none']}, 'children': {
+    def play(facts, names=('v1ctl1', 'v1ctl2', 'v1ctl3', 'v1ctl4'), services=('issu-test-none',), extra=None):
+        settings = dict(extra or {}, finalize_v1_services=list(services))
+        inventory = {'all': {'vars': settings, 'children': {
             'issu_task': {'hosts': {'task': local}},
             'contrail_v1_controllers': {'hosts': dict((name, controllers[name]) for name in names)}}}}
         (tmp_path / 'inventory.json').write_text(json.dumps(inventory))
-        (tmp_path / 'play.json').write_text(json.dumps(playbook(services)))
-        cmd = ['ansible-playbook', '-i', str(tmp_path / 'inventory.json'), str(tmp_path / 'play.json'),
+        (tmp_path / 'play.json').write_text(json.dumps(playbook(facts)))
+        cmd = ['ansible-playbook', '-v', '-i', str(tmp_path / 'inventory.json'), str(tmp_path / 'play.json'),
                '--limit', 'task:v1ctl1:v1ctl2:v1ctl3']
         done = subprocess.run(cmd, env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=300, check=False)
@@ -119,6 +122,63 @@ def test_a_stop_that_fails_is_named_with_its_reason(run):
     assert sorted(why) == ['v1ctl1', 'v1ctl2'], out[-6000:]
     assert all('Could not find the requested service issu-test-none' in reason for reason in why.values()), why
     assert '"msg": "v1 stopped"' not in out
+
+
+def test_a_supervisor_service_without_a_supervisord_falls_back_to_the_service_module(run):
+    # Inside the freeze a supervisor-<role> service's programs are stopped over its supervisord's
+    # socket; no supervisord answers for this role, so the service module stops the service (and
+    # here fails: the machine has no such service) - a wrong socket never passes for "stopped".
+    rc, out = run({'supervisor-issutest': {'state': 'running'}}, names=('v1ctl1', 'v1ctl2'),
+                  services=['supervisor-issutest'])
+    assert rc != 0, out[-4000:]
+    assert len(re.findall(r'"supervisord": "not running"', out)) == 2, out[-6000:]
+    why = said(out)
+    assert sorted(why) == ['v1ctl1', 'v1ctl2'], out[-6000:]
+    assert all('Could not find the requested service supervisor-issutest' in reason for reason in why.values()), why
+
+
+@pytest.fixture
+def role_supervisord():
+    """A fake supervisord on the socket of the role 'issutest' (/var/run/supervisord_issutest.sock,
+    where contrail_programs_stop looks for supervisor-issutest's): ``start(stops) -> calls``."""
+    path = '/var/run/supervisord_issutest.sock'
+    if not os.access(os.path.dirname(path), os.W_OK):
+        pytest.skip('needs to write %s (root, as CI runs)' % path)
+    servers = []
+
+    def start(stops=True):
+        if os.path.exists(path):
+            os.unlink(path)
+        server, calls = serve(path, [info('contrail-api', 'RUNNING', group='contrail-api'),
+                                     info('contrail-schema', 'RUNNING')], stops=stops)
+        servers.append(server)
+        return calls
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def test_a_supervisors_programs_stop_at_once_and_supervisord_is_left_for_later(run, role_supervisord):
+    calls = role_supervisord()
+    rc, out = run({'supervisor-issutest': {'state': 'running'}}, names=('v1ctl1',),
+                  services=['supervisor-issutest'])
+    assert rc == 0, out[-4000:]
+    assert '"msg": "v1 stopped"' in out and calls.count('stopAllProcesses(False)') == 1, out[-4000:]
+    # the service module never ran: the machine has no supervisor-issutest service to stop
+    assert 'Could not find the requested service' not in out
+
+
+def test_a_program_stop_that_fails_falls_back_to_the_service_module(run, role_supervisord):
+    role_supervisord(stops=False)
+    rc, out = run({'supervisor-issutest': {'state': 'running'}}, names=('v1ctl1',),
+                  services=['supervisor-issutest'], extra={'finalize_stop_timeout': 3})
+    assert rc != 0, out[-4000:]
+    assert 'contrail-api, contrail-schema still running 3s after' in out, out[-6000:]
+    why = said(out)
+    assert list(why) == ['v1ctl1'] and 'Could not find the requested service supervisor-issutest' in why['v1ctl1'], why
 
 
 def test_nothing_to_stop_passes(run):

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import socketserver
-import threading
-from xmlrpc.server import SimpleXMLRPCDispatcher, SimpleXMLRPCRequestHandler
-
 import pytest
 
 from ansible_collections.opencontrail.issu.plugins.module_utils import service_manager
+# pylint: disable-next=unused-import
+from ansible_collections.opencontrail.issu.tests.unit.plugins.supervisord_fixtures import (  # noqa: F401
+    info as _info,
+    supervisord_rpc,
+)
 
 SUPERVISORCTL = ('contrail-vrouter-agent           RUNNING   pid 22, uptime 0:00:06\n'
                  'contrail-vrouter-nodemgr         FATAL     Exited too quickly\n')
@@ -29,59 +30,6 @@ def test_parse_supervisorctl_status():
         'contrail-vrouter-agent': 'RUNNING', 'contrail-vrouter-nodemgr': 'FATAL'}
     assert service_manager.parse_supervisorctl_status(
         'unix:///var/run/supervisord_vrouter.sock no such file') == {}
-
-
-class _UnixXmlRpcServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer,
-                        SimpleXMLRPCDispatcher):
-    """An XML-RPC server on a UNIX socket, as supervisord's [unix_http_server] is."""
-
-    daemon_threads = True
-    logRequests = False
-
-    def __init__(self, path, status=200):
-        SimpleXMLRPCDispatcher.__init__(self, allow_none=True)
-
-        class Handler(SimpleXMLRPCRequestHandler):
-            disable_nagle_algorithm = False     # TCP_NODELAY: not on a UNIX socket
-
-            def address_string(self):
-                return 'unix'
-
-            def do_POST(self):
-                if status != 200:      # supervisord with credentials: 401 without them
-                    self.send_response(status)
-                    self.send_header('Content-Length', '0')
-                    self.end_headers()
-                    return
-                SimpleXMLRPCRequestHandler.do_POST(self)
-        socketserver.UnixStreamServer.__init__(self, path, Handler)
-
-
-@pytest.fixture
-def supervisord_rpc(tmp_path):
-    """Start a fake supervisord answering getAllProcessInfo on a socket: (path, calls)."""
-    servers = []
-
-    def start(infos, status=200):
-        path = str(tmp_path / ('supervisord_%d.sock' % len(servers)))
-        server = _UnixXmlRpcServer(path, status)
-        calls = []
-
-        def get_all_process_info():
-            calls.append('getAllProcessInfo')
-            return infos
-        server.register_function(get_all_process_info, 'supervisor.getAllProcessInfo')
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return path, calls
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def _info(name, state, group=None):
-    return dict(name=name, group=group or name, statename=state, pid=0)
 
 
 def test_states_over_the_sockets_xml_rpc_without_a_supervisorctl(supervisord_rpc):
@@ -140,6 +88,39 @@ def test_a_stop_stays_a_supervisorctl_command_under_the_runners_limits(superviso
     service_manager.SupervisorCtl(runner, path).act('stop', 'contrail-vrouter-agent')
     assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'stop',
                              'contrail-vrouter-agent']] and calls == []
+
+
+def test_stop_all_asks_supervisord_once_and_returns_when_none_runs(supervisord_rpc):
+    # One stopAllProcesses (without supervisord's wait, which answers a turn of its loop later),
+    # then polls: STOPPING at the first, STOPPED at the second. No supervisorctl.
+    path, calls = supervisord_rpc([_info('contrail-api', 'RUNNING', group='contrail-api', pid=7),
+                                   _info('contrail-schema', 'STARTING'),
+                                   _info('contrail-config-nodemgr', 'BACKOFF'),
+                                   _info('contrail-device-manager', 'STOPPED')])
+    runner = Runner(rc=1, out='not called')
+    after = service_manager.SupervisorCtl(runner, path).stop_all(5, interval=0.01)
+    assert after == dict.fromkeys(['contrail-api', 'contrail-schema', 'contrail-config-nodemgr',
+                                   'contrail-device-manager'], 'STOPPED')
+    assert calls == ['stopAllProcesses(False)', 'getAllProcessInfo', 'getAllProcessInfo']
+    assert runner.calls == []
+
+
+def test_stop_all_falls_back_to_supervisorctl_stop_all(supervisord_rpc):
+    path, calls = supervisord_rpc([], status=401)        # wants credentials
+    runner = Runner(rc=3, out='contrail-api:0   STOPPED   Dec 07 06:27 PM\n')
+    after = service_manager.SupervisorCtl(runner, path).stop_all(5, interval=0.01)
+    assert after == {'contrail-api:0': 'STOPPED'} and calls == []
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'stop', 'all'],
+                            ['supervisorctl', '-s', 'unix://%s' % path, 'status']]
+
+
+def test_stop_all_names_the_programs_that_do_not_stop(supervisord_rpc):
+    path, _calls = supervisord_rpc([_info('contrail-api', 'RUNNING'), _info('contrail-schema', 'RUNNING')],
+                                   stops=False)
+    with pytest.raises(service_manager.ServiceError) as raised:
+        service_manager.SupervisorCtl(Runner(), path).stop_all(0.2, interval=0.01)
+    assert str(raised.value).startswith('contrail-api, contrail-schema still running 0.2s after '
+                                        'supervisord was asked to stop every program (on %s)' % path)
 
 
 def test_detect_supervisor_and_its_commands():
