@@ -38,12 +38,13 @@ def api_url(address, tls, port=8082):
     return '%s://%s:%d' % ('https' if tls else 'http', address, port)
 
 
-#: Where the official ``vnc_api`` keeps the CA bundle it makes of ``apicafile`` for a server
-#: (``/tmp/<address with _>/``), per address, across processes and checkouts.
-VNC_API_BUNDLES = ('/tmp', ('apiservercertbundle.pem', 'keystonecertbundle.pem'))
+#: Where the official ``vnc_api`` keeps the CA bundles it makes of ``apicafile`` for a server
+#: (``/tmp/<address with _>/<name>``), per address, across processes and checkouts.
+VNC_API_BUNDLE_ROOT = '/tmp'
+VNC_API_BUNDLE_NAMES = ('apiservercertbundle.pem', 'keystonecertbundle.pem')
 
 
-def forget_stale_vnc_api_bundles(ca_file=CA_FILE, root=VNC_API_BUNDLES[0], names=VNC_API_BUNDLES[1]):
+def forget_stale_vnc_api_bundles(ca_file=CA_FILE, root=VNC_API_BUNDLE_ROOT, names=VNC_API_BUNDLE_NAMES):
     """Remove vnc_api's cached CA bundles that do not hold this lab's CA -> the paths removed.
 
     vnc_api remakes a bundle only when the CA file is newer than it, so a lab whose CA is older

@@ -193,6 +193,11 @@ class GiveUpWatch:
                              now - self.started)
 
 
+def not_stopped(states):
+    """The programs of ``states`` ({program: supervisor STATE}) not yet stopped, sorted."""
+    return sorted(name for name, state in states.items() if state in STOPPING_OR_UP)
+
+
 class SupervisorCtl:
     """``supervisorctl`` on one socket (any supervisord: a role's, the main one, supervisord_issu).
 
@@ -291,18 +296,14 @@ class SupervisorCtl:
         """
         if rpc_call(self.socket, 'stopAllProcesses', False) is None:
             self.act('stop', 'all')
-
-        def still_up(states):
-            return not [name for name, state in states.items() if state in STOPPING_OR_UP]
-
         try:
-            return wait_for(self.states, timeout=timeout, interval=interval, until=still_up,
-                            retry_on=(ServiceError,), sleep=sleep,
-                            describe='every program of the supervisord on %s stopped' % self.socket)
+            return wait_for(self.states, timeout=timeout, interval=interval,
+                            until=lambda states: not not_stopped(states), retry_on=(ServiceError,),
+                            sleep=sleep, describe='every program of the supervisord on %s stopped' % self.socket)
         except WaitTimeout as exc:
-            up = sorted(name for name, state in (exc.last_value or {}).items() if state in STOPPING_OR_UP)
             raise ServiceError('%s still running %ss after supervisord was asked to stop every program '
-                               '(on %s)%s' % (', '.join(up) or 'some programs', timeout, self.socket,
+                               '(on %s)%s' % (', '.join(not_stopped(exc.last_value or {})) or 'some programs',
+                                              timeout, self.socket,
                                               ': %s' % exc.last_error if exc.last_error else ''))
 
     def enabled(self, name):

@@ -100,9 +100,9 @@ import re
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
 from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import (
-    STOPPING_OR_UP,
     SupervisorCtl,
     SupervisorRole,
+    not_stopped,
 )
 
 #: supervisord_<role>.sock: a word, so the role cannot point the module at another path.
@@ -128,7 +128,7 @@ def run(module):
         result['supervisord'] = 'not running'
         return result
     before = client.states()
-    up = sorted(name for name, state in before.items() if state in STOPPING_OR_UP)
+    up = not_stopped(before)
     result.update(supervisord='running', programs=before, stopped=up, changed=bool(up))
     if not up or module.check_mode:
         after = dict(before, **dict((name, 'STOPPED') for name in up))
