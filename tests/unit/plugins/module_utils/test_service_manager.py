@@ -82,12 +82,72 @@ def test_answers_and_pid_fall_back_to_supervisorctl(supervisord_rpc):
     assert calls == []
 
 
-def test_a_stop_stays_a_supervisorctl_command_under_the_runners_limits(supervisord_rpc):
-    path, calls = supervisord_rpc([_info('contrail-vrouter-agent', 'RUNNING')])
-    runner = Runner()
-    service_manager.SupervisorCtl(runner, path).act('stop', 'contrail-vrouter-agent')
-    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'stop',
-                             'contrail-vrouter-agent']] and calls == []
+def test_a_stop_over_xml_rpc_signals_without_waiting_then_polls_until_stopped(supervisord_rpc):
+    infos = [_info('contrail-issu', 'RUNNING', pid=7), _info('contrail-api', 'RUNNING')]
+    path, calls = supervisord_rpc(infos)
+    runner = Runner(rc=1, out='not called')
+    service_manager.SupervisorCtl(runner, path).act('stop', 'contrail-issu')
+    assert calls == ['stopProcess(contrail-issu, False)', 'getAllProcessInfo', 'getAllProcessInfo']
+    assert [i['statename'] for i in infos] == ['STOPPED', 'RUNNING'] and runner.calls == []
+
+
+def test_a_stop_falls_back_to_supervisorctl_when_xml_rpc_refuses_it(supervisord_rpc):
+    # Not running (supervisord's NOT_RUNNING fault): supervisorctl says so, which is what was asked.
+    path, calls = supervisord_rpc([_info('contrail-issu', 'STOPPED')])
+    runner = Runner(rc=1, out='contrail-issu: ERROR (not running)')
+    service_manager.SupervisorCtl(runner, path).act('stop', 'contrail-issu')
+    assert calls == ['stopProcess(contrail-issu, False)']
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'stop', 'contrail-issu']]
+    # A socket that wants credentials, and ``all``: supervisorctl, its error raised.
+    locked, locked_calls = supervisord_rpc([], status=401)
+    for where, names in ((locked, ['contrail-issu']), (path, ['all'])):
+        failing = Runner(rc=2, out='ERROR (no such process)')
+        with pytest.raises(service_manager.ServiceError):
+            service_manager.SupervisorCtl(failing, where).act('stop', *names)
+        assert failing.calls == [['supervisorctl', '-s', 'unix://%s' % where, 'stop'] + names]
+    assert locked_calls == []
+
+
+def test_a_stop_over_xml_rpc_names_what_does_not_stop(supervisord_rpc, monkeypatch):
+    monkeypatch.setattr(service_manager, 'STOP_TIMEOUT', 0.2)
+    path, _calls = supervisord_rpc([_info('contrail-issu', 'RUNNING')], stops=False)
+    with pytest.raises(service_manager.ServiceError) as raised:
+        service_manager.SupervisorCtl(Runner(), path).act('stop', 'contrail-issu')
+    assert str(raised.value).startswith('contrail-issu still running 0.2s after supervisord was '
+                                        'asked to stop contrail-issu (on %s)' % path)
+
+
+def test_reread_and_update_over_xml_rpc_as_supervisorctl_asks_them(supervisord_rpc):
+    # update contrail-issu: its removed group stopped and removed, another removed group and an
+    # added one left alone (supervisorctl update <names> touches only those); reread only reads.
+    infos = [_info('contrail-issu', 'RUNNING'), _info('old', 'RUNNING'), _info('kept', 'RUNNING')]
+    path, calls = supervisord_rpc(infos, reload=([], [], ['contrail-issu', 'old']))
+    runner = Runner(rc=1, out='not called')
+    ctl = service_manager.SupervisorCtl(runner, path)
+    for action in ctl.load('contrail-issu'):
+        action.run()
+    assert calls == ['reloadConfig', 'reloadConfig', 'stopProcessGroup(contrail-issu, False)',
+                     'getAllProcessInfo', 'getAllProcessInfo', 'removeProcessGroup(contrail-issu)']
+    assert [i['name'] for i in infos] == ['old', 'kept'] and runner.calls == []
+    # Every group without names: changed ones removed and added again, added ones added.
+    infos = [_info('changed', 'RUNNING'), _info('gone', 'STOPPED')]
+    path, calls = supervisord_rpc(infos, reload=(['new'], ['changed'], ['gone']))
+    service_manager.SupervisorCtl(runner, path).act('update')
+    assert calls == ['reloadConfig', 'stopProcessGroup(gone, False)', 'getAllProcessInfo',
+                     'removeProcessGroup(gone)', 'stopProcessGroup(changed, False)', 'getAllProcessInfo',
+                     'getAllProcessInfo', 'removeProcessGroup(changed)', 'addProcessGroup(changed)',
+                     'addProcessGroup(new)']
+    assert sorted(i['name'] for i in infos) == ['changed', 'new'] and runner.calls == []
+
+
+def test_update_falls_back_to_supervisorctl(supervisord_rpc):
+    path, calls = supervisord_rpc([], status=401)        # wants credentials
+    runner = Runner(out='contrail-issu: stopped\ncontrail-issu: removed process group\n')
+    for action in service_manager.SupervisorCtl(runner, path).load('contrail-issu'):
+        action.run()
+    assert runner.calls == [['supervisorctl', '-s', 'unix://%s' % path, 'reread'],
+                            ['supervisorctl', '-s', 'unix://%s' % path, 'update', 'contrail-issu']]
+    assert calls == []
 
 
 def test_stop_all_asks_supervisord_once_and_returns_when_none_runs(supervisord_rpc):
