@@ -78,7 +78,8 @@ def playbook(conf, planned):
                                                'tasks_from': 'neutron_read.yml'}}
              if not planned else
              {'ansible.builtin.set_fact': {'northbound_neutron_plan': dict(path=conf, service='', edits=[
-                 dict(host='neutron1', section='APISERVER', option='api_server_ip', value=V2_IP)])}}]},
+                 dict(host='neutron1', settings=[dict(section='APISERVER', option='api_server_ip',
+                                                      value=V2_IP)])])}}]},
         {'name': "The v1 controllers' services, as gate.yml reads them (none to stop here)",
          'hosts': 'contrail_v1_controllers', 'gather_facts': False,
          'tasks': [{'ansible.builtin.set_fact': {'ansible_facts': {'services': {}}}}]},
@@ -136,7 +137,7 @@ def edited_by(out):
     for play in json.loads(out[out.index('{'):])['plays']:
         for task in play['tasks']:
             if task['task']['name'].endswith('Re-point the [APISERVER] and [COLLECTOR] keys that name a '
-                                             'v1 controller (a VIP is left alone)'):
+                                             'v1 controller, restart neutron-server for them'):
                 for host, result in task['hosts'].items():
                     changed = [item['item']['host'] for item in result.get('results', []) if item.get('changed')]
                     if changed:

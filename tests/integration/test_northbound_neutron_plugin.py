@@ -100,8 +100,7 @@ def values(conf):
     return found
 
 
-EDIT = 'Re-point the [APISERVER] and [COLLECTOR] keys that name a v1 controller (a VIP is left alone)'
-RESTART = 'Restart neutron-server on the hosts whose plugin conf changed'
+EDIT = 'Re-point the [APISERVER] and [COLLECTOR] keys that name a v1 controller, restart neutron-server for them'
 
 
 def test_v1_addresses_move_to_v2_section_by_section_then_nothing(run_neutron_plugin, tmp_path):
@@ -120,7 +119,10 @@ def test_v1_addresses_move_to_v2_section_by_section_then_nothing(run_neutron_plu
     assert found[('COLLECTOR', 'analytics_api_ip')] == V2[0]
     assert found[('KEYSTONE', 'api_server_ip')] == V1[1]  # another section's key: untouched
     assert '# not the Contrail API: must never be touched' in conf.read_text()
-    assert tasks[RESTART].get('skipped') is True  # northbound_neutron_service='' in this test
+    edited = tasks[EDIT]['results'][0]
+    assert edited['restarted'] is False  # northbound_neutron_service='' in this test
+    assert edited['changed_keys'] == ['APISERVER.api_server_ip', 'COLLECTOR.analytics_api_ip']
+    assert Path(edited['backup_file']).read_text() == PLUGIN_INI.format(api=V1[1], analytics=V1[0], vip=VIP)
 
     again = run_neutron_plugin(conf)
     assert again[EDIT].get('changed') is not True
@@ -146,41 +148,3 @@ def test_explicit_addresses_port_and_the_haproxy_fallback(run_neutron_plugin, tm
     assert found[('APISERVER', 'api_server_ip')] == '192.0.2.99'
     assert found[('APISERVER', 'api_server_port')] == '9100'
     assert found[('COLLECTOR', 'analytics_api_ip')] == VIP  # a VIP: left alone
-
-
-LEARN = 'Learn the service manager of the neutron-server hosts'
-
-
-def test_the_read_ahead_learns_the_service_manager_once(collections_path, tmp_path):
-    """Finalize reads the plugin conf before the freeze, and with it each neutron-server host's
-    service manager: the restart inside the freeze then runs the service module at once instead
-    of running setup first to find it. A second read does not gather it again."""
-    conf = tmp_path / 'ContrailPlugin.ini'
-    conf.write_text(PLUGIN_INI.format(api=V1[0], analytics=V1[0], vip=VIP))
-    inv = tmp_path / 'hosts.yml'
-    inv.write_text(json.dumps(inventory()))
-    read = {'ansible.builtin.include_role': {'name': 'opencontrail.issu.northbound',
-                                             'tasks_from': 'neutron_read.yml'},
-            'vars': {'northbound_neutron_plugin_conf': str(conf)}}
-    play = tmp_path / 'play.yml'
-    play.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        dict(read, name='read ahead'),
-        {'name': 'what the restart will use',
-         'ansible.builtin.debug': {'var': "hostvars['localhost'].ansible_facts.service_mgr"}},
-        dict(read, name='read again')]}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_STDOUT_CALLBACK='json',
-               ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCALHOST_WARNING='0')
-    beside = Path(sys.executable).parent / 'ansible-playbook'
-    ansible_playbook = str(beside) if beside.exists() else shutil.which('ansible-playbook')
-    proc = subprocess.run([ansible_playbook, '-i', str(inv), str(play)], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
-    tasks = [(t['task']['name'].split(' : ')[-1], t['hosts'].get('localhost', {}))
-             for t in json.loads(proc.stdout)['plays'][0]['tasks']]
-    learnt = [result for name, result in tasks if name == LEARN]
-    assert len(learnt) == 2, [task[0] for task in tasks]
-    assert learnt[0].get('skipped') is not True and learnt[0]['results'][0]['ansible_facts']['ansible_service_mgr']
-    assert learnt[1]['results'][0].get('skipped') is True  # known: not gathered again
-    shown = [result for name, result in tasks if name == 'what the restart will use'][0]
-    assert shown["hostvars['localhost'].ansible_facts.service_mgr"] == \
-        learnt[0]['results'][0]['ansible_facts']['ansible_service_mgr']
