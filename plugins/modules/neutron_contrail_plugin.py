@@ -20,10 +20,10 @@ description:
   - This module sets the keys it is given, keeping every other line of the file (comments, key
     order, other sections) as it is, with a backup of the file it changes, and restarts
     neutron-server when the file changed or when neutron-server runs a config it has not read (a
-    process started with this file as a C(--config-file) before the file last changed: an
-    earlier run that changed the file and could not restart it). One module run for what
-    C(community.general.ini_file) per key and C(ansible.builtin.service) would do in several:
-    inside the freeze, each run is time every northbound client waits.
+    process started with this file as a C(--config-file) before the file last changed, as an
+    earlier run that changed the file and could not restart it leaves it). One module run for what
+    C(community.general.ini_file) per key and C(ansible.builtin.service) would do in several, and
+    inside the freeze each run is time every northbound client waits.
   - The restart is C(systemctl restart) under a running systemd, else C(service <name> restart)
     (Contrail 3.2 and 4.0 hosts, sysvinit or upstart).
 extends_documentation_fragment:
