@@ -276,18 +276,18 @@ class SupervisorCtl:
         except (TypeError, IndexError, ValueError):
             return False
         wanted = set(names) if names and 'all' not in names else None
-        mine = [group for group in list(removed) + list(changed) + list(added)
-                if wanted is None or group in wanted]
-        for group in mine:
-            if group in added:
-                continue
+
+        def mine(groups):
+            return [group for group in groups if wanted is None or group in wanted]
+
+        for group in mine(list(removed) + list(changed)):
             if rpc_call(self.socket, 'stopProcessGroup', group, False) is None:
                 return False
             self._wait_stopped(lambda: self._group_states(group), 'group %s' % group)
             if rpc_call(self.socket, 'removeProcessGroup', group) is None:
                 return False
         return all(rpc_call(self.socket, 'addProcessGroup', group) is not None
-                   for group in mine if group not in removed)
+                   for group in mine(list(changed) + list(added)))
 
     def _group_states(self, group):
         return dict((name, state) for name, state in self.states().items()
