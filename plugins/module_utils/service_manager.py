@@ -447,6 +447,16 @@ class Systemctl:
         self.run('kill', '--signal=%s' % signal, '--kill-who=main', unit)
 
 
+def restart_service(runner, name, exists=os.path.exists):
+    """Restart a host's service ``name`` (neutron-server, say) with its init system:
+    ``systemctl restart`` under a running systemd, ``service <name> restart`` otherwise
+    (sysvinit, upstart). A failed restart raises ServiceError with the command's output."""
+    if exists('/run/systemd/system'):
+        Systemctl(runner).act('restart', name)
+    else:
+        run_checked(runner, ['service', name, 'restart'])
+
+
 class ContainerCli:
     """The docker or podman CLI for named containers. Verbs: start, stop, restart, and enable /
     disable, which set the restart policy (``restart_policy``, Contrail's compose files say

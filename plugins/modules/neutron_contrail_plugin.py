@@ -110,7 +110,7 @@ import os
 from ansible_collections.opencontrail.issu.plugins.module_utils.ini_edit import apply_edits, read_text, write_atomic
 from ansible_collections.opencontrail.issu.plugins.module_utils.issu_sync import process_start_time
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
-from ansible_collections.opencontrail.issu.plugins.module_utils.service_actions import run_checked
+from ansible_collections.opencontrail.issu.plugins.module_utils.service_manager import restart_service
 
 
 def readers(path, proc='/proc'):
@@ -145,12 +145,6 @@ def stale(path, proc='/proc'):
     return any(at is not None and at < changed_at - 1 for at in started)   # /proc counts in ticks
 
 
-def restart_command(service, exists=os.path.exists):
-    if exists('/run/systemd/system'):
-        return ['systemctl', 'restart', service]
-    return ['service', service, 'restart']
-
-
 def run(module):
     params = module.params
     path = params['path']
@@ -181,7 +175,7 @@ def run(module):
             result['backup_file'] = module.backup_local(path)
         write_atomic(path, after)
     if restart:
-        run_checked(module.run_command, restart_command(params['service']))
+        restart_service(module.run_command, params['service'])
     return result
 
 

@@ -454,3 +454,25 @@ def test_give_up_watch_on_containers(state, settled):
         now[0] += 3
     with pytest.raises(service_manager.GaveUp, match='is %s' % state):
         watch.poll()
+
+
+@pytest.mark.parametrize('systemd, command', [
+    (True, ['systemctl', 'restart', 'neutron-server']),
+    (False, ['service', 'neutron-server', 'restart']),
+])
+def test_restart_service_follows_the_init_system(systemd, command):
+    calls = []
+
+    def runner(args, environ_update=None):
+        calls.append(args)
+        return 0, '', ''
+    service_manager.restart_service(runner, 'neutron-server',
+                                    exists=lambda path: systemd and path == '/run/systemd/system')
+    assert calls == [command]
+
+
+def test_a_failed_restart_service_names_the_command():
+    def runner(args, environ_update=None):
+        return 1, '', 'neutron-server: unrecognized service'
+    with pytest.raises(service_manager.ServiceError, match='service neutron-server restart failed'):
+        service_manager.restart_service(runner, 'neutron-server', exists=lambda path: False)
