@@ -86,6 +86,47 @@ def fetch_snapshots(clients, types, workers=DEFAULT_WORKERS):
         return list(pool.map(lambda c: fetch_snapshot(c, types, workers), clients))
 
 
+def reread(client, obj_type, uuids):
+    """The detail objects of one type's ``uuids`` that exist now, in one list-bulk call (the
+    same shape as :func:`fetch_snapshot`'s)."""
+    def read(ids):
+        return client.list_bulk(obj_type, detail=True, obj_uuids=sorted(ids), exclude_hrefs=True)
+    try:
+        return read(uuids)
+    except VncError as exc:
+        if not exc.not_found:
+            raise
+    # An object deleted between the API's list and its read fails the whole call: one by one.
+    found = []
+    for uuid in uuids:
+        try:
+            found.extend(read([uuid]))
+        except VncError as exc:
+            if not exc.not_found:
+                raise
+    return found
+
+
+def refresh_snapshots(clients, snapshots, pending, workers=DEFAULT_WORKERS):
+    """Copies of ``snapshots`` (one per client) with the objects ``pending`` names
+    (``{type: uuids}``) read again from each API; types a side does not serve stay None.
+
+    What a comparison that found differences re-reads: an object that was equal stays
+    verified, one that differed is judged by its state now (a write in flight has landed)."""
+    def refresh(client, snapshot):
+        types = [t for t in sorted(pending) if snapshot.get(t) is not None]
+        if not types:
+            return dict(snapshot)
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(types)))) as pool:
+            fresh = dict(zip(types, pool.map(lambda t: reread(client, t, pending[t]), types)))
+        out = dict(snapshot)
+        for obj_type, objs in fresh.items():
+            out[obj_type] = [o for o in snapshot[obj_type] if o['uuid'] not in pending[obj_type]] + objs
+        return out
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        return list(pool.map(refresh, clients, snapshots))
+
+
 def _strip_path(obj, path):
     """Remove one dotted ``path`` (``id_perms.description``) from a copy-on-write dict."""
     head, _dot, rest = path.partition('.')
@@ -132,8 +173,8 @@ def differing_fields(left, right):
 
 
 class Comparison:
-    """Counts per type (types empty on both sides left out) and capped lists of missing,
-    extra and different objects."""
+    """Counts per type (types empty on both sides left out), capped lists of missing, extra
+    and different objects, and ``pending``: the uuids of all of them per type."""
 
     def __init__(self, max_items, labels=('v1', 'v2'), allow_extra=()):
         self.max_items = max_items
@@ -144,6 +185,7 @@ class Comparison:
         self.extra = []
         self.allowed_extra = []
         self.different = []
+        self.pending = {}
         self.totals = dict(((labels[0], 0), (labels[1], 0), ('missing', 0), ('extra', 0),
                             ('different', 0)))
 
@@ -154,6 +196,7 @@ class Comparison:
 
     def _note(self, kind, entry):
         self.totals[kind] += 1
+        self.pending.setdefault(entry['type'], set()).add(entry['uuid'])
         items = getattr(self, kind)
         if len(items) < self.max_items:
             items.append(entry)

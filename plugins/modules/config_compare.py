@@ -67,10 +67,25 @@ options:
   wait:
     description:
       - Compare again until the clusters are equal or O(wait_timeout) passes, for a follower that
-        is still catching up (run-sync applying its last messages). The result and, with
-        O(fail_on_diff), the failure are those of the last comparison.
+        is still catching up (run-sync applying its last messages) or clusters that take writes
+        while they are compared (run-sync copying them). The result and, with O(fail_on_diff),
+        the failure are those of the last comparison.
     type: bool
     default: false
+  recheck:
+    description:
+      - What a comparison after the first reads, with O(wait=true).
+      - V(all) reads both configs whole again, so the last comparison holds each cluster as it
+        is then, objects written since the first included (the finalize's gates, whose v1
+        snapshot O(save_v1) keeps).
+      - V(different) reads again, in one list-bulk call per type and cluster, only the objects
+        the last comparison found missing, extra or different. An object equal when read stays
+        verified, one in flight is judged once it landed, and objects created after the first
+        read are left to the sync (the start's gate, northbound open). The result counts each
+        object as last read.
+    type: str
+    choices: [all, different]
+    default: all
   wait_timeout:
     description: Seconds to keep comparing with O(wait=true).
     type: int
@@ -120,6 +135,15 @@ EXAMPLES = r"""
     wait: true
     fail_on_diff: true
     save_v1: /var/lib/contrail-issu/v1-config-final.json
+
+- name: With northbound open, each object that differs read again until its write landed
+  opencontrail.issu.config_compare:
+    v1: {api_server_host: 10.99.0.11}
+    v2: {api_server_host: 10.99.0.21}
+    wait: true
+    recheck: different
+    wait_interval: 0.2
+    fail_on_diff: true
 """
 
 RETURN = r"""
@@ -209,7 +233,7 @@ saved_v1:
 """
 
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import (
-    compare_snapshots, fetch_snapshots, select_types, unserved_types,
+    compare_snapshots, fetch_snapshots, refresh_snapshots, select_types, unserved_types,
 )
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_dump import (
     DumpError, api_server_label, check_directory, save_dump,
@@ -241,10 +265,16 @@ def run(module):
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
     types = select_types(clients[0], params['types'], params['exclude_types'])
 
+    last = []
+
     def compare():
-        v1, v2 = fetch_snapshots(clients, types, params['workers'])
-        return v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'],
-                                         allow_extra=params['allow_extra'])
+        if last and params['recheck'] == 'different':
+            v1, v2 = refresh_snapshots(clients, last[:2], last[2].pending, params['workers'])
+        else:
+            v1, v2 = fetch_snapshots(clients, types, params['workers'])
+        last[:] = [v1, v2, compare_snapshots(v1, v2, params['ignore_fields'], params['max_items'],
+                                             allow_extra=params['allow_extra'])]
+        return tuple(last)
 
     try:
         v1, v2, result = wait_for(compare, params['wait_timeout'] if params['wait'] else 0,
@@ -266,6 +296,7 @@ def main():
         v1=dict(type='dict', required=True),
         v2=dict(type='dict', required=True),
         fail_on_diff=dict(type='bool', default=False),
+        recheck=dict(type='str', choices=['all', 'different'], default='all'),
         # config_compare's own default (the wait group's is 120).
         wait_timeout=dict(type='int', default=60),
         save_v1=dict(type='path'),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import threading
+import time
 
 import pytest
 
@@ -38,6 +40,31 @@ def test_an_object_only_in_v1_is_missing_and_gates(run_module, v1_api, v2_api, a
     assert counts['v1'] - counts['missing'] == counts['v2'] - counts['extra']
     gate = run_module('config_compare', dict(args, fail_on_diff=True))
     assert gate['failed'] and 'configs differ' in gate['msg'] and 'missing in v2' in gate['msg']
+
+
+def test_a_write_that_lands_while_compared_is_read_again_and_passes(
+        run_module, v1_api, v2_api, api, lab):
+    # What the start's gate meets with northbound open: an object in v1 that reaches v2 while
+    # the comparison runs; its later passes re-read it (list-bulk by uuid) on both sides. A card
+    # (parent config-root, none in a fresh lab) compares equal on both sides once both hold it.
+    body = {'parent_type': 'config-root', 'fq_name': ['itest-h7-in-flight'],
+            'uuid': '1d3c6a8e-0000-4000-8000-00000000f117'}
+    uuid = api['v1'].create('card', body)
+    landed = threading.Timer(4, lambda: api['v2'].create('card', body))
+    landed.start()
+    began = time.monotonic()
+    try:
+        result = run_module('config_compare', {'v1': v1_api, 'v2': v2_api, 'types': ['card'],
+                                               'fail_on_diff': True, 'wait': True,
+                                               'recheck': 'different', 'wait_timeout': 30,
+                                               'wait_interval': 0.2})
+    finally:
+        landed.join()
+        for side in api.values():
+            side.delete('card', uuid)
+    assert not result.get('failed') and result['equal'], result.get('msg')
+    assert time.monotonic() - began > 4 and result['counts']['card'] == dict(
+        v1=1, v2=1, missing=0, extra=0, different=0)
 
 
 def test_unreachable_api_is_a_clear_error(run_module, v1_api):

@@ -233,3 +233,22 @@ def test_without_save_v1_it_only_reads(clusters, tmp_path, capsys):
     result = run(compare_module, dict(v1=V1, v2=V2, types=TYPES), capsys)
     assert result['equal'] and not result['changed']
     assert 'saved_v1' not in result and 'diff' not in result
+
+
+def test_recheck_different_reads_again_only_what_differed(clusters, tmp_path, capsys):
+    # The start's gate, northbound open: a1 is in flight to v2; c3 is written to v1 after the
+    # first read and is the sync's business, not this comparison's.
+    late = copy.deepcopy(CONFIG)
+    late['virtual-network'].append(vn('c3', 'vn-c'))
+    behind = dict(CONFIG, **{'virtual-network': CONFIG['virtual-network'][:1]})    # b2 only
+    v1, v2 = Cluster(CONFIG, late), Cluster(behind, CONFIG)
+    for cluster in (v1, v2):
+        cluster.bulk = []
+        cluster.list_bulk = lambda obj_type, c=cluster, **kw: (
+            c.bulk.append((obj_type, tuple(kw['obj_uuids']))) or
+            [o for o in c.list(obj_type, detail=True, exclude_hrefs=True) if o['uuid'] in kw['obj_uuids']])
+    clusters[('10.0.0.1', 8082)], clusters[('10.0.0.2', 8082)] = v1, v2
+    result = compare(tmp_path / 'v1.json', capsys, wait=True, wait_timeout=10, wait_interval=0.01,
+                     recheck='different', fail_on_diff=True)
+    assert result['equal'] and result['totals']['v1'] == 2 and result['saved_v1']['objects'] == 2
+    assert v1.bulk == v2.bulk == [('virtual-network', ('a1',))]
