@@ -252,3 +252,18 @@ def test_recheck_different_reads_again_only_what_differed(clusters, tmp_path, ca
                      recheck='different', fail_on_diff=True)
     assert result['equal'] and result['totals']['v1'] == 2 and result['saved_v1']['objects'] == 2
     assert v1.bulk == v2.bulk == [('virtual-network', ('a1',))]
+
+
+def test_recheck_different_fails_on_a_difference_that_stays(clusters, tmp_path, capsys):
+    behind = dict(CONFIG, **{'virtual-network': CONFIG['virtual-network'][:1]})    # b2 only
+    v1, v2 = Cluster(CONFIG), Cluster(behind)
+    for cluster in (v1, v2):
+        cluster.list_bulk = lambda obj_type, c=cluster, **kw: [
+            o for o in c.list(obj_type, detail=True, exclude_hrefs=True) if o['uuid'] in kw['obj_uuids']]
+    clusters[('10.0.0.1', 8082)], clusters[('10.0.0.2', 8082)] = v1, v2
+    result = compare(tmp_path / 'v1.json', capsys, wait=True, wait_timeout=1, wait_interval=0.05,
+                     recheck='different', fail_on_diff=True)
+    assert result['failed'] and result['msg'] == 'configs differ: 2 objects in v1, 1 in v2: 1 missing in v2, ' \
+        '0 extra in v2, 0 different'
+    assert result['missing'] == [dict(type='virtual-network', uuid='a1', fq_name=['default-domain', 'admin', 'vn-a'])] \
+        and v1.listed.count('virtual-network') > 2 and not (tmp_path / 'v1.json').exists()
