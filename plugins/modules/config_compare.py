@@ -193,6 +193,13 @@ unserved_types:
   returned: success, and failure with O(fail_on_diff)
   type: dict
   sample: {v1: [], v2: []}
+comparisons:
+  description:
+    - How many comparisons ran (more than one with O(wait=true) when the first found the
+      clusters different); what a gate's time went to.
+  returned: success, and failure with O(fail_on_diff)
+  type: int
+  sample: 1
 types:
   description: The types compared.
   returned: success, and failure with O(fail_on_diff)
@@ -265,9 +272,10 @@ def run(module):
     clients = [VncClient.from_params(params['v1']), VncClient.from_params(params['v2'])]
     types = select_types(clients[0], params['types'], params['exclude_types'])
 
-    last = []
+    last, passes = [], []
 
     def compare():
+        passes.append(1)
         if last and params['recheck'] == 'different':
             v1, v2 = refresh_snapshots(clients, last[:2], last[2].pending, params['workers'])
         else:
@@ -282,7 +290,7 @@ def run(module):
                                   until=lambda value: value[2].equal, retry_on=())
     except WaitTimeout as exc:
         v1, v2, result = exc.last_value
-    output = dict(result.as_dict(), types=types, changed=False,
+    output = dict(result.as_dict(), types=types, changed=False, comparisons=len(passes),
                   unserved_types=dict(v1=unserved_types(v1), v2=unserved_types(v2)))
     if params['save_v1']:
         output.update(save_v1(module, v1, result.equal))

@@ -152,7 +152,7 @@ def test_check_mode_writes_nothing_and_says_what_it_would_then_it_is_idempotent(
     assert os.listdir(str(tmp_path)) == []
 
     first = compare(path, capsys)
-    assert first['changed'] and first['saved_v1']['sha256'] == digest
+    assert first['changed'] and first['saved_v1']['sha256'] == digest and first['comparisons'] == 1
     assert path.read_bytes() == GOLDEN
 
     written = os.stat(str(path)).st_ino
@@ -188,6 +188,7 @@ def test_the_snapshot_of_the_last_comparison_is_saved_once_the_wait_ends(
     assert [o['uuid'] for o in json.loads(path.read_bytes())['types']['virtual-network']] == \
         ['a1', 'b2', 'c3']
     assert clusters[('10.0.0.1', 8082)].listed.count('virtual-network') == 2
+    assert result['comparisons'] == 2
 
 
 def test_nothing_is_saved_when_the_clusters_differ(clusters, tmp_path, capsys):
@@ -251,7 +252,7 @@ def test_recheck_different_reads_again_only_what_differed(clusters, tmp_path, ca
     result = compare(tmp_path / 'v1.json', capsys, wait=True, wait_timeout=10, wait_interval=0.01,
                      recheck='different', fail_on_diff=True)
     assert result['equal'] and result['totals']['v1'] == 2 and result['saved_v1']['objects'] == 2
-    assert v1.bulk == v2.bulk == [('virtual-network', ('a1',))]
+    assert v1.bulk == v2.bulk == [('virtual-network', ('a1',))] and result['comparisons'] == 2
 
 
 def test_recheck_different_fails_on_a_difference_that_stays(clusters, tmp_path, capsys):
