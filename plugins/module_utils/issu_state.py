@@ -274,6 +274,46 @@ def answer(record, operation, began=False):
     }
 
 
+def summary(before, after, operation=None, began=False):
+    """What opencontrail.issu.issu_state returns about a record that went from ``before`` to
+    ``after``: the record, its phase and next step and, for ``operation``, the phase table's
+    answer (:func:`answer`)."""
+    result = dict(
+        record=after,
+        phase=after['phase'],
+        phase_since=phase_since(after),
+        previous_phase=before['phase'],
+        irreversible=after['phase'] not in REVERSIBLE,
+        next_step=NEXT_STEP[after['phase']],
+    )
+    if operation:
+        result['operation'] = answer(after, operation, began=began)
+    return result
+
+
+def check_steps_allowed(path, operation, steps):
+    """Raise StateError unless ``operation`` may run now and may date ``steps``, as the record
+    at ``path`` stands (read without the lock: a check before work whose end is recorded)."""
+    record = load(path)
+    answer(record, operation)
+    check_step(operation, steps, record)
+
+
+def record_steps(path, operation, steps, check=False):
+    """Date ``steps``, milestones of ``operation``, in the record at ``path`` as
+    ``issu_state(operation=..., step=...)`` does, under the lock -> (changed, :func:`summary`).
+    ``check``: computed, not written."""
+    with Locked(path, create=not check):
+        before = load(path)
+        answer(before, operation)
+        check_step(operation, steps, before)
+        after = plan(before, step=steps)
+        changed = after != before
+        if changed and not check:
+            after = save(path, after, before)
+    return changed, summary(before, after, operation)
+
+
 def advance(record, operation, to, note=None, now=None):
     """The record after ``operation`` begins (``to='begin'``) or completes (``to='complete'``)."""
     op = OPERATIONS[operation]

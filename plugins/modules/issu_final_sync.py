@@ -76,6 +76,21 @@ options:
     description: How many lines of each tool's log to return.
     type: int
     default: 20
+  state_path:
+    description:
+      - The ISSU state record (O(opencontrail.issu.issu_state#module:path)). When given, a final
+        sync that succeeded dates O(state_steps) there before the module returns, as
+        M(opencontrail.issu.issu_state) with O(opencontrail.issu.issu_state#module:operation=finalize)
+        would, and returns the record's answer as RV(state) - inside the freeze, one task less.
+      - The finalize must be able to date them, checked before any part begins. Nothing is
+        recorded when a part fails; in check mode the record is computed, not written.
+    type: path
+  state_steps:
+    description: The milestones of the finalize to date in O(state_path) once the sync succeeded.
+    type: list
+    elements: str
+    choices: [synced, switched]
+    default: [synced]
 seealso:
   - module: opencontrail.issu.issu_sync
   - module: opencontrail.issu.issu_zk_mirror
@@ -97,6 +112,15 @@ EXAMPLES = r'''
   opencontrail.issu.issu_final_sync:
     api_server_host: 10.99.0.21
     verify: /var/lib/contrail-issu/v1-final-config.json
+  register: final_sync
+
+# ... or, with northbound already switched to v2, dating both milestones in the state record
+- name: Post-sync, the ZooKeeper pass and gate 2, then record synced and switched
+  opencontrail.issu.issu_final_sync:
+    api_server_host: 10.99.0.21
+    verify: /var/lib/contrail-issu/v1-final-config.json
+    state_path: /var/lib/contrail-issu/state.json
+    state_steps: [synced, switched]
   register: final_sync
 '''
 
@@ -140,6 +164,14 @@ duration:
   returned: always
   type: float
   sample: 1.3
+state:
+  description: >-
+    The state record once O(state_steps) were dated - what M(opencontrail.issu.issu_state)
+    returns with O(opencontrail.issu.issu_state#module:operation=finalize) (C(record), C(phase),
+    C(operation) with C(behind) and C(northbound_may_open)...).
+  returned: when O(state_path) is given and the sync succeeded
+  type: dict
+  sample: {phase: finalizing, operation: {name: finalize, behind: [synced, switched], northbound_may_open: true}}
 '''
 
 import time
@@ -148,7 +180,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import issu_sync, zk_mirror
+from ansible_collections.opencontrail.issu.plugins.module_utils import issu_state, issu_sync, zk_mirror
 from ansible_collections.opencontrail.issu.plugins.module_utils.config_compare import verify_dump
 from ansible_collections.opencontrail.issu.plugins.module_utils.errors import IssuError
 from ansible_collections.opencontrail.issu.plugins.module_utils.module_base import IssuModule
@@ -210,6 +242,10 @@ def run(module):
     if params['zk_sync'] == 'tool':
         zk_executable = issu_sync.tool_executable(module.get_bin_path, issu_sync.TOOLS['zk'],
                                                   params['conf'], params['timeout'])
+    if params['state_path']:
+        with module.failing('the final sync cannot be recorded in %s: ' % params['state_path'],
+                            (IssuError, IOError, OSError)):
+            issu_state.check_steps_allowed(params['state_path'], 'finalize', params['state_steps'])
     client = VncClient.from_params(params)
     started = time.monotonic()
     parts = (('post_sync', 'post-sync', post_sync, (module, post_executable)),
@@ -228,7 +264,22 @@ def run(module):
     result['allowed_extra'] = result['verify'].get('allowed_extra', [])
     if failures:
         module.fail('the final sync failed - %s' % '; '.join(failures), **result)
+    if params['state_path']:
+        result['state'] = record(module, result)
     return result
+
+
+def record(module, result):
+    """Date the milestones of a sync that succeeded: the state record's answer."""
+    params = module.params
+    why = ('the final sync succeeded but %s could not be recorded in %s (northbound stays frozen: '
+           're-run the finalize, which syncs again from the stopped v1): '
+           % (', '.join(params['state_steps']), params['state_path']))
+    try:
+        return issu_state.record_steps(params['state_path'], 'finalize', params['state_steps'],
+                                       check=module.check_mode)[1]
+    except (IssuError, IOError, OSError) as exc:
+        module.fail(why + str(exc), **result)
 
 
 def main():
@@ -238,6 +289,9 @@ def main():
         zk_sync=dict(type='str', default='mirror', choices=['mirror', 'tool']),
         timeout=dict(type='int', default=1800),
         log_lines=dict(type='int', default=20),
+        state_path=dict(type='path'),
+        state_steps=dict(type='list', elements='str', choices=['synced', 'switched'],
+                         default=['synced']),
     ), groups=('vnc_api', 'config_compare')).run_and_exit(run)
 
 

@@ -384,22 +384,14 @@ def run(module):
             if changed and not module.check_mode:
                 after = issu_state.save(path, after, before)
 
-    result = dict(
-        changed=changed,
-        record=after,
-        phase=after['phase'],
-        phase_since=issu_state.phase_since(after),
-        previous_phase=before['phase'],
-        irreversible=after['phase'] not in issu_state.REVERSIBLE,
-        next_step=issu_state.NEXT_STEP[after['phase']],
-        diff=dict(before=before, after=after, before_header=path, after_header=path),
-    )
+    began = bool(operation) and after['phase'] != before['phase'] and \
+        after['phase'] == issu_state.OPERATIONS[operation].running
+    result = issu_state.summary(before, after, operation, began=began)
+    result.update(changed=changed,
+                  diff=dict(before=before, after=after, before_header=path, after_header=path))
     if progress:
         result.update(progress=entry, batch=batch,
                       message=issu_progress.message(entry, batch, written=write))
-    if operation:
-        began = after['phase'] != before['phase'] and after['phase'] == issu_state.OPERATIONS[operation].running
-        result['operation'] = issu_state.answer(after, operation, began=began)
     return result
 
 

@@ -35,11 +35,16 @@ def log(line):
 
 #: issu_state as the final sync's record write sees it: logs ``record <steps>`` and answers that
 #: the milestones synced and switched are behind.
-FINAL_SYNC_RECORD = '''
+#: issu_final_sync: logs its options, fails when the world holds ``fail-final``, else logs the
+#: milestones it dates (``record synced,switched``) and returns the state record's answer.
+FINAL_SYNC = '''
 module = AnsibleModule(dict((name, dict(type='raw')) for name in (
-    'path', 'operation', 'advance', 'note', 'step', 'marks')))
-log('record %s' % ','.join(module.params['step'] or []))
-module.exit_json(changed=True, operation=dict(behind=['synced', 'switched']))
+    'conf', 'zk_sync', 'timeout', 'verify', 'url', 'state_path', 'state_steps')))
+log('final sync %s' % json.dumps(module.params, sort_keys=True))
+if os.path.exists(os.path.join(WORLD, 'fail-final')):
+    module.fail_json(msg='final sync stand-in fails as told')
+log('record %s' % ','.join(module.params['state_steps'] or []))
+module.exit_json(changed=True, state=dict(operation=dict(behind=module.params['state_steps'])))
 '''
 
 

@@ -3,7 +3,7 @@
 (roles/finalize/tasks/switch_over.yml) while v1 stops; the final sync (sync.yml) then runs
 post-sync, the ZooKeeper pass and gate 2 in one task (issu_final_sync, which runs them side by
 side: tests/unit/plugins/modules/test_issu_final_sync.py) against v2's API, and records both
-milestones once it is done.
+milestones once it is done (the module dates them itself: no task of the state role).
 
 Run by ansible-playbook on this machine with stand-ins (tests/integration/stand_ins.py):
 run-sync's stand-in takes 3 s, so a final sync that began before its stop was done would show in
@@ -20,7 +20,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # stand_ins.py is beside us
-from stand_ins import FINAL_SYNC_RECORD, calls, collection_with  # noqa: E402
+from stand_ins import FINAL_SYNC, calls, collection_with  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +33,7 @@ time.sleep(3)
 log('run-sync %s done' % module.params['state'])
 module.exit_json(changed=True)
 ''',
-    'issu_final_sync': '''
-module = AnsibleModule(dict((name, dict(type='raw')) for name in (
-    'conf', 'zk_sync', 'timeout', 'verify', 'url')))
-log('final sync %s' % json.dumps(module.params, sort_keys=True))
-if os.path.exists(os.path.join(WORLD, 'fail-final')):
-    module.fail_json(msg='final sync stand-in fails as told')
-module.exit_json(changed=True)
-''',
-    'issu_state': FINAL_SYNC_RECORD,
+    'issu_final_sync': FINAL_SYNC,
 }
 
 PLAY = [{
@@ -91,7 +83,8 @@ def test_the_final_sync_runs_once_run_sync_is_stopped_then_records_both_mileston
     assert log[2].startswith('final sync '), log
     assert json.loads(log[2][len('final sync '):]) == dict(
         conf='/nonexistent.conf', zk_sync='mirror', timeout=60, verify='/nonexistent.json',
-        url='http://127.0.0.1:9'), log      # v2's API, by the contrail_api group's defaults
+        url='http://127.0.0.1:9',       # v2's API, by the contrail_api group's defaults
+        state_path='/var/lib/contrail-issu/state.json', state_steps=['synced', 'switched']), log
     assert log[3:] == ['record synced,switched'], log    # both milestones once it is done
 
 

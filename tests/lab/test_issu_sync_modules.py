@@ -130,13 +130,18 @@ def test_final_sync_runs_post_sync_the_zookeeper_pass_and_gate_2(lab, lab_run, v
                                                                  run_sync_stopped, rendered_conf):
     # v2 a mirror of v1 (pre-sync) and v1's config kept on the v2 node, as finalize's gate 1
     # leaves them; the v1 API's own client writes the dump here (config_backup).
-    dump = '/tmp/itest-v1-final-config.json'
+    # The state record at the point of no return, where the module dates its milestones.
+    dump, record = '/tmp/itest-v1-final-config.json', '/tmp/itest-state/state.json'
     try:
+        for phase in ('starting', 'started', 'finalizing'):
+            assert not lab_run('issu_state', dict(path=record, phase=phase)).get('failed')
         assert not lab_run('issu_sync', dict(tool='pre')).get('failed')
         saved = lab_run('config_backup', dict(V1_CONNECTION, path=dump))
         assert not saved.get('failed'), saved.get('msg')
-        result = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump))
+        result = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump, state_path=record))
         assert not result.get('failed'), result.get('msg')
+        assert result['state']['operation']['behind'] == ['synced'], result['state']
+        assert list(lab_run('issu_state', dict(path=record))['record']['steps']) == ['synced']
         assert result['post_sync']['keyspaces_synced'] == ['to_bgp_keyspace', 'useragent',
                                                            'svc_monitor_keyspace', 'dm_keyspace']
         assert result['zk_sync']['equal'] and result['verify']['equal'], result
@@ -145,13 +150,15 @@ def test_final_sync_runs_post_sync_the_zookeeper_pass_and_gate_2(lab, lab_run, v
         # A v1 write that v2 lacks fails gate 2, which names it; the passes still run.
         vn = create_vn(v1_objects, unique('final-sync'))
         assert not lab_run('config_backup', dict(V1_CONNECTION, path=dump)).get('failed')
-        failed = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump, zk_sync='tool'))
+        failed = lab_run('issu_final_sync', dict(V2_CONNECTION, verify=dump, zk_sync='tool',
+                                                 state_path=record, state_steps=['synced', 'switched']))
         assert failed['failed'] and failed['msg'].startswith('the final sync failed - gate 2: '), failed
+        assert list(lab_run('issu_state', dict(path=record))['record']['steps']) == ['synced']
         assert vn in [obj['uuid'] for obj in failed['verify']['missing']], failed['verify']
         assert failed['post_sync']['rc'] == 0 and failed['zk_sync']['rc'] == 0, failed
         assert any('zookeeper passed' in line for line in failed['zk_sync']['log_tail'])
     finally:
-        lab.exec(V2, 'rm', '-f', dump, dump + '.sha256', check=False)
+        lab.exec(V2, 'rm', '-rf', dump, dump + '.sha256', os.path.dirname(record), check=False)
 
 
 def zk_tree(side, names=('fq-name-to-uuid', 'api-server', 'id')):

@@ -18,7 +18,7 @@ import time
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.opencontrail.issu.plugins.module_utils import config_dump, issu_sync, zk_mirror
+from ansible_collections.opencontrail.issu.plugins.module_utils import config_dump, issu_state, issu_sync, zk_mirror
 from ansible_collections.opencontrail.issu.plugins.modules import issu_final_sync as final_sync
 
 CONFIG = {'virtual-network': [{'uuid': 'a1', 'fq_name': ['default-domain', 'admin', 'vn-a'],
@@ -215,3 +215,61 @@ def test_a_dump_that_does_not_match_its_checksum_fails_gate_2(site, mirror, caps
     assert result['msg'].startswith('the final sync failed - gate 2: checksum mismatch for %s'
                                     % site.args['verify']), result
     assert result['post_sync']['rc'] == 0 and result['zk_sync']['equal']
+
+
+@pytest.fixture
+def record(tmp_path):
+    """A state record at the point of no return (finalizing, nothing behind): its path."""
+    path = str(tmp_path / 'state' / 'state.json')
+    os.makedirs(os.path.dirname(path))
+    state = issu_state.empty_record()
+    for phase in ('starting', 'started', 'finalizing'):
+        state = issu_state.plan(state, phase=phase)
+    issu_state.save(path, state)
+    return path
+
+
+def steps_of(path):
+    return sorted(issu_state.load(path)['steps'])
+
+
+def test_a_sync_that_succeeded_dates_its_milestones_as_the_state_role(site, mirror, record, capsys):
+    result = run(dict(site.args, state_path=record, state_steps=['synced', 'switched']), capsys)
+    assert not result.get('failed'), result
+    assert steps_of(record) == ['switched', 'synced']
+    assert result['state']['phase'] == 'finalizing'
+    assert result['state']['operation']['behind'] == ['synced', 'switched']
+    assert result['state']['operation']['northbound_may_open'] is True
+    assert result['state']['record']['steps'] == issu_state.load(record)['steps']
+
+
+def test_a_failed_sync_records_nothing(site, mirror, record, capsys):
+    mirror.raises.append(zk_mirror.ZkMirrorError('1 znode(s) of v2 still differ from v1'))
+    result = run(dict(site.args, state_path=record), capsys)
+    assert result['failed'] and 'state' not in result, result
+    assert steps_of(record) == []
+
+
+def test_check_mode_answers_without_writing_the_record(site, mirror, record, capsys):
+    open(os.path.join(site.v2.world, 'post-sync began'), 'w').close()   # gate 2 need not wait
+    result = run(dict(site.args, state_path=record), capsys, check=True)
+    assert not result.get('failed'), result
+    assert result['state']['operation']['behind'] == ['synced']
+    assert steps_of(record) == []
+
+
+@pytest.mark.parametrize('phase, steps, message', [
+    ('new', ['synced'], 'playbooks/issu_finalize.yml needs the ISSU in phase'),
+    ('finalizing', ['switched'], 'switched cannot be recorded before synced'),
+])
+def test_a_record_that_refuses_the_milestones_fails_before_any_part_begins(
+        site, mirror, tmp_path, capsys, phase, steps, message):
+    path = str(tmp_path / 'refusing.json')
+    state = issu_state.empty_record()
+    for step in ('starting', 'started', 'finalizing') if phase == 'finalizing' else ():
+        state = issu_state.plan(state, phase=step)
+    issu_state.save(path, state)
+    result = run(dict(site.args, state_path=path, state_steps=steps), capsys)
+    assert result['failed'] and message in result['msg'], result
+    assert result['msg'].startswith('the final sync cannot be recorded in %s: ' % path), result['msg']
+    assert site.began() == [] and mirror.calls == []
